@@ -1,8 +1,8 @@
-import type { Sql } from 'postgres';
-
+// Plain JavaScript: ley imports migrations with Node's own loader, which runs no TypeScript.
 // The read model, the append-only audit trail (D1), the notification outbox and the ledger.
 // Every table an activity writes has a unique idempotency key so retries never write twice.
-export async function up(sql: Sql): Promise<void> {
+/** @param {import('postgres').Sql} sql */
+export async function up(sql) {
   await sql.unsafe(`
     create table customers (
       id          text primary key,
@@ -85,6 +85,7 @@ export async function up(sql: Sql): Promise<void> {
       attempts         integer not null default 0,
       last_error       text,
       created_at       timestamptz not null default now(),
+      claimed_at       timestamptz,
       sent_at          timestamptz
     );
     create index notifications_pending_idx on notifications (created_at) where status = 'pending';
@@ -115,7 +116,8 @@ export async function up(sql: Sql): Promise<void> {
   `);
 }
 
-export async function down(sql: Sql): Promise<void> {
+/** @param {import('postgres').Sql} sql */
+export async function down(sql) {
   await sql.unsafe(`
     drop table idempotency_keys, ledger, notifications, case_events, cases, customers;
     drop function case_events_append_only;

@@ -1,0 +1,33 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bearerAuth } from './auth';
+import type { ApiDeps } from './deps';
+import { ApiError, handleError, validationHook } from './errors';
+import type { AppEnv } from './router';
+import { caseRoutes } from './routes/cases';
+import { complaintRoutes } from './routes/complaints';
+import { customerRoutes } from './routes/customers';
+import { healthRoutes } from './routes/health';
+
+/** The whole HTTP API, built from its dependencies and served by server.ts (or app.request in tests). */
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(handleError);
+  app.notFound(() => {
+    throw new ApiError(404, 'not_found', 'no such route; see /docs');
+  });
+  app.use('/v1/*', bearerAuth(deps.apiKeys));
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', complaintRoutes(deps));
+  app.route('/', caseRoutes(deps));
+  app.route('/', customerRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Pledge API', version: '0.1.0', description: "Cases that keep an ISP's written promises: complaints, incidents, compensation and more." },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,59 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FieldIssue } from '../domain/case-actions';
+import type { CaseAction, CaseState } from '../domain/case-state';
+import { caseTypeOfCaseId, caseWorkflowId } from '../domain/case-types';
+import { actionFailureTypes, actUpdate, stateQuery } from '../workflows/protocol';
+import { ApiError } from './errors';
+
+/** The workflow behind a case number; a number that names no case type is a 404 like any other. */
+export function caseHandle(temporal: Client, caseId: string): WorkflowHandle {
+  const type = caseTypeOfCaseId(caseId);
+  if (!type) throw new ApiError(404, 'case_not_found', `no case ${caseId}: case numbers look like CMP-2026-000042`);
+  return temporal.workflow.getHandle(caseWorkflowId(type, caseId));
+}
+
+export async function readCaseState(temporal: Client, caseId: string): Promise<CaseState> {
+  try {
+    return await caseHandle(temporal, caseId).query(stateQuery);
+  } catch (error) {
+    throw notFoundOr(error, caseId);
+  }
+}
+
+const refusalStatus = {
+  [actionFailureTypes.unknownAction]: [422, 'unknown_action'],
+  [actionFailureTypes.forbidden]: [403, 'forbidden'],
+  [actionFailureTypes.invalidInput]: [422, 'invalid_request'],
+  [actionFailureTypes.refused]: [409, 'action_refused'],
+} as const;
+
+/** Runs the `act` update; the workflow's validator decides, and its refusal becomes a 4xx. */
+export async function actOnCase(temporal: Client, caseId: string, action: CaseAction): Promise<CaseState> {
+  try {
+    return await caseHandle(temporal, caseId).executeUpdate(actUpdate, { args: [action] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      const mapped = refusalStatus[error.cause.type as keyof typeof refusalStatus];
+      if (mapped) {
+        const fields = (error.cause.details?.[0] as FieldIssue[] | undefined) ?? undefined;
+        throw new ApiError(mapped[0], mapped[1], error.cause.message, fields);
+      }
+    }
+    throw notFoundOr(error, caseId);
+  }
+}
+
+function notFoundOr(error: unknown, caseId: string): unknown {
+  if (error instanceof WorkflowNotFoundError) return new ApiError(404, 'case_not_found', `no case ${caseId}`);
+  return error;
+}
+
+/**
+ * Right after a start the first workflow task may not have run yet; the answer waits for it
+ * briefly and otherwise returns undefined rather than holding the request while a worker is away.
+ */
+export async function readCaseStateOnceStarted(temporal: Client, caseId: string, waitMs = 5_000): Promise<CaseState | undefined> {
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), waitMs).unref());
+  return Promise.race([readCaseState(temporal, caseId).catch(() => undefined), timeout]);
+}

@@ -1,0 +1,53 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { FieldIssue } from '../domain/case-actions';
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string(),
+      fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+/** Every 4xx/5xx leaves the API in this one shape: a code, a sentence, and the fields at fault. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldIssue[],
+  ) {
+    super(message);
+  }
+}
+
+export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+/** The validation hook shared by every route: a 422 that names each bad field. */
+export function validationHook(result: { success: boolean; target: string; error?: z.ZodError }, c: Context) {
+  if (result.success || !result.error) return undefined;
+  const prefix = result.target === 'json' ? undefined : result.target;
+  return c.json({ error: { code: 'invalid_request', message: `invalid ${result.target}`, fields: fieldIssues(result.error, prefix) } }, 422);
+}
+
+export function handleError(error: Error, c: Context): Response {
+  if (error instanceof ApiError) {
+    return c.json({ error: { code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) } }, error.status);
+  }
+  if (error instanceof HTTPException) {
+    const code = error.status === 400 ? 'malformed_request' : 'http_error';
+    return c.json({ error: { code, message: error.message || 'request refused' } }, error.status);
+  }
+  console.error('unhandled API error', error);
+  return c.json({ error: { code: 'internal_error', message: 'internal error; the request was not applied' } }, 500);
+}

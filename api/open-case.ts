@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type postgres from 'postgres';
+import type { CaseType } from '../domain/case-types';
+import { caseWorkflowId, formatCaseId } from '../domain/case-types';
+import { caseSearchAttributes } from '../workflows/search-attributes';
+import { ApiError } from './errors';
+
+export interface OpenCaseRequest {
+  type: CaseType;
+  /** The request body as validated; hashed so a reused Idempotency-Key with another body is refused. */
+  body: unknown;
+  idempotencyKey?: string;
+  customerId: string;
+  priority: string | null;
+  buildInput(caseId: string): unknown;
+}
+
+/**
+ * Gives a case its number at once (C1) and starts its workflow exactly once: the number is tied to
+ * the Idempotency-Key in Postgres, and the workflow id is derived from the number, so a retried or
+ * concurrent request finds the same case and the start itself is idempotent.
+ */
+export async function openCase(deps: { temporal: Client; sql: postgres.Sql; taskQueue: string; timeZone: string }, request: OpenCaseRequest) {
+  const requestHash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
+  const caseId = await allocateCaseId(deps, request, requestHash);
+  const workflowId = caseWorkflowId(request.type, caseId.caseId);
+  await deps.temporal.workflow.start(request.type, {
+    taskQueue: deps.taskQueue,
+    workflowId,
+    args: [request.buildInput(caseId.caseId)],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    typedSearchAttributes: [
+      { key: caseSearchAttributes.caseType, value: request.type },
+      { key: caseSearchAttributes.caseStatus, value: 'opening' },
+      { key: caseSearchAttributes.customerId, value: request.customerId },
+      { key: caseSearchAttributes.slaBreached, value: false },
+      ...(request.priority ? [{ key: caseSearchAttributes.casePriority, value: request.priority }] : []),
+    ],
+  });
+  return { caseId: caseId.caseId, workflowId, replayed: caseId.replayed };
+}
+
+async function allocateCaseId(
+  deps: { sql: postgres.Sql; timeZone: string },
+  request: OpenCaseRequest,
+  requestHash: string,
+): Promise<{ caseId: string; replayed: boolean }> {
+  const year = Number(new Intl.DateTimeFormat('en', { timeZone: deps.timeZone, year: 'numeric' }).format(new Date()));
+  const fresh = async () => {
+    const [row] = await deps.sql<{ n: string }[]>`select nextval('case_number_seq') as n`;
+    return formatCaseId(request.type, year, Number(row!.n));
+  };
+  if (!request.idempotencyKey) return { caseId: await fresh(), replayed: false };
+
+  const scope = request.type;
+  const existing = async () => {
+    const [row] = await deps.sql<{ case_id: string; request_hash: string }[]>`
+      select case_id, request_hash from idempotency_keys where scope = ${scope} and key = ${request.idempotencyKey!}`;
+    return row;
+  };
+  let row = await existing();
+  if (!row) {
+    const candidate = await fresh();
+    await deps.sql`
+      insert into idempotency_keys (scope, key, request_hash, case_id)
+      values (${scope}, ${request.idempotencyKey}, ${requestHash}, ${candidate})
+      on conflict (scope, key) do nothing`;
+    row = await existing();
+    if (row?.case_id === candidate) return { caseId: candidate, replayed: false };
+  }
+  if (!row) throw new Error('idempotency key vanished while opening a case');
+  if (row.request_hash !== requestHash) {
+    throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${request.idempotencyKey}' was already used for a different request (case ${row.case_id})`, [
+      { field: 'Idempotency-Key', message: 'reused with a different body' },
+    ]);
+  }
+  return { caseId: row.case_id, replayed: true };
+}

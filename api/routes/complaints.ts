@@ -1,0 +1,72 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { classifyComplaintPriority, complaintIntakeSchema } from '../../domain/complaint';
+import type { ComplaintInput } from '../../workflows/complaint';
+import { requireRole } from '../auth';
+import type { ApiDeps } from '../deps';
+import { ApiError, errorBodySchema } from '../errors';
+import { openCase } from '../open-case';
+import { newRouter } from '../router';
+import { bearer, deadlineSchema } from '../schemas';
+import { readCaseStateOnceStarted } from '../case-workflows';
+
+const openedSchema = z
+  .object({ caseId: z.string(), workflowId: z.string(), status: z.string(), deadlines: z.array(deadlineSchema) })
+  .openapi('OpenedCase');
+
+const createComplaint = createRoute({
+  method: 'post',
+  path: '/v1/complaints',
+  tags: ['complaints'],
+  summary: 'Open a complaint (C1): the case number is given at once and its clocks start',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor')] as const,
+  request: {
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same case' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: complaintIntakeSchema.openapi('ComplaintIntake') } } },
+  },
+  responses: {
+    201: { description: 'Opened (or the same case again for a repeated Idempotency-Key)', content: { 'application/json': { schema: openedSchema } } },
+    422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
+  },
+});
+
+export function complaintRoutes(deps: ApiDeps) {
+  return newRouter().openapi(createComplaint, async (c) => {
+    const intake = c.req.valid('json');
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const [customer] = await deps.sql`select id from customers where id = ${intake.customerId}`;
+    if (!customer) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
+
+    const { priority, reason } = classifyComplaintPriority(intake.category, intake.priority);
+    const opened = await openCase(
+      { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
+      {
+        type: 'complaint',
+        body: intake,
+        idempotencyKey,
+        customerId: intake.customerId,
+        priority,
+        buildInput: (caseId): ComplaintInput => ({
+          caseId,
+          customerId: intake.customerId,
+          channel: intake.channel,
+          category: intake.category,
+          priority,
+          priorityReason: reason,
+          major: intake.major,
+          summary: intake.summary,
+          description: intake.description,
+          receivedAt: intake.receivedAt,
+          openedBy: c.get('actor'),
+          policy: deps.policies.complaintSla,
+          timeZone: deps.policies.timeZone,
+        }),
+      },
+    );
+    const state = await readCaseStateOnceStarted(deps.temporal, opened.caseId);
+    if (opened.replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json({ caseId: opened.caseId, workflowId: opened.workflowId, status: state?.status ?? 'received', deadlines: state?.deadlines ?? [] }, 201);
+  });
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { staffRoles, type StaffRole } from '../domain/actors';
+import { defaultComplaintSlaPolicy, type DeploymentPolicies } from '../domain/sla-policy';
+
+/** Keys used when PLEDGE_API_KEYS is unset outside production; printed by `npm start`. */
+export const devApiKeys = 'agent:dev-agent-key,supervisor:dev-supervisor-key,alert-source:dev-alert-key,auditor:dev-auditor-key';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('pledge'),
+  PLEDGE_API_KEYS: z.string().optional(),
+  PLEDGE_TIMEZONE: z.string().default('Asia/Shanghai'),
+  PLEDGE_POLICY_FILE: z.string().optional(),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().default('Pledge <no-reply@pledge.local>'),
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export function requireDatabaseUrl(env: Env): string {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: point it at the Pledge Postgres database');
+  return env.DATABASE_URL;
+}
+
+/** `role:key,role:key` → key → role. Refuses to run production on the documented dev keys. */
+export function parseApiKeys(env: Env): Map<string, StaffRole> {
+  const spec = env.PLEDGE_API_KEYS ?? (env.NODE_ENV === 'production' ? undefined : devApiKeys);
+  if (!spec) throw new Error('PLEDGE_API_KEYS is required in production (format role:key,role:key)');
+  const keys = new Map<string, StaffRole>();
+  for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const role = entry.slice(0, separator) as StaffRole;
+    const key = entry.slice(separator + 1);
+    if (separator < 1 || !staffRoles.includes(role) || key.length < 8) {
+      throw new Error(`PLEDGE_API_KEYS entry '${entry.slice(0, 24)}…' must be role:key with role one of ${staffRoles.join(', ')} and a key of 8+ characters`);
+    }
+    keys.set(key, role);
+  }
+  return keys;
+}
+
+const policyFileSchema = z.object({
+  complaintSla: z
+    .object({
+      version: z.string().min(1),
+      firstResponseMinutes: z.object({ P1: z.number().positive(), P2: z.number().positive(), P3: z.number().positive(), P4: z.number().positive() }),
+      warnAtFraction: z.number().gt(0).lt(1),
+    })
+    .optional(),
+});
+
+/** The shipped defaults, overridden per deployment by PLEDGE_POLICY_FILE (JSON). */
+export function loadPolicies(env: Env): DeploymentPolicies {
+  const overrides = env.PLEDGE_POLICY_FILE ? policyFileSchema.parse(JSON.parse(readFileSync(env.PLEDGE_POLICY_FILE, 'utf8'))) : {};
+  return {
+    timeZone: env.PLEDGE_TIMEZONE,
+    complaintSla: overrides.complaintSla ?? defaultComplaintSlaPolicy,
+  };
+}

@@ -1,0 +1,8 @@
+import type { ActionTable } from './case-actions';
+import type { CaseType } from './case-types';
+import { complaintActions } from './complaint';
+
+/** The actions of each case type that has landed; the API checks requests against them early. */
+export const actionTables: Partial<Record<CaseType, ActionTable<string>>> = {
+  complaint: complaintActions,
+};

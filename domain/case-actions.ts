@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+import type { ActorRole } from './actors';
+
+/** One action of a case type: who may take it, from which statuses, and what input it needs. */
+export interface ActionRule<Status extends string> {
+  roles: readonly ActorRole[];
+  from: readonly Status[];
+  input: z.ZodType;
+  describe: string;
+}
+
+export type ActionTable<Status extends string> = Record<string, ActionRule<Status>>;
+
+export type ActionCheck =
+  | { ok: true; input: Record<string, unknown> }
+  | { ok: false; kind: 'unknown-action' | 'forbidden' | 'invalid-input' | 'refused'; message: string; fields?: FieldIssue[] };
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/**
+ * The rules every case type applies before an action touches history: the API uses it to answer
+ * 4xx early, the workflow's update validator uses it against the live status.
+ */
+export function checkAction<Status extends string>(
+  table: ActionTable<Status>,
+  request: { action: string; input?: unknown; actorRole: ActorRole },
+  status?: Status,
+): ActionCheck {
+  const rule = Object.hasOwn(table, request.action) ? table[request.action] : undefined;
+  if (!rule) {
+    return { ok: false, kind: 'unknown-action', message: `unknown action '${request.action}'; known: ${Object.keys(table).join(', ')}` };
+  }
+  if (!rule.roles.includes(request.actorRole)) {
+    return { ok: false, kind: 'forbidden', message: `the ${request.actorRole} role may not ${request.action}; allowed: ${rule.roles.join(', ')}` };
+  }
+  const parsed = rule.input.safeParse(request.input ?? {});
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => ({ field: ['input', ...issue.path.map(String)].join('.'), message: issue.message }));
+    return { ok: false, kind: 'invalid-input', message: `invalid input for '${request.action}'`, fields };
+  }
+  if (status !== undefined && !rule.from.includes(status)) {
+    return { ok: false, kind: 'refused', message: `cannot ${request.action} a case that is ${status}; allowed when ${rule.from.join(' or ')}` };
+  }
+  return { ok: true, input: parsed.data as Record<string, unknown> };
+}
+
+export function allowedActions<Status extends string>(table: ActionTable<Status>, status: Status): string[] {
+  return Object.entries(table)
+    .filter(([, rule]) => rule.from.includes(status))
+    .map(([name]) => name);
+}

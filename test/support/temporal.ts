@@ -1,0 +1,27 @@
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { timeSkippingServer } from '../../scripts/toolchain/test-server';
+import { searchAttributeRegistrations } from '../../workflows/search-attributes';
+import { workflowsPath } from '../../worker/worker';
+
+const indexedValueTypes = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+} as const;
+
+/** The real time-skipping test server (the Java one from Maven when the toolchain has it), with Pledge's search attributes. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingServer() } });
+  const searchAttributes = Object.fromEntries(
+    Object.entries(searchAttributeRegistrations).map(([name, type]) => [name, indexedValueTypes[type]]),
+  );
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+  return env;
+}
+
+/** Bundling takes seconds: each test file bundles once and shares the result. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+}

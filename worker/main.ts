@@ -1,0 +1,22 @@
+import { NativeConnection } from '@temporalio/worker';
+import postgres from 'postgres';
+import { readEnv, requireDatabaseUrl } from '../config';
+import { createDispatcher } from './dispatcher';
+import { createMailer } from './mailer';
+import { createPledgeWorker } from './worker';
+
+const env = readEnv();
+const sql = postgres(requireDatabaseUrl(env), { onnotice: () => {} });
+const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+const worker = await createPledgeWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql });
+const dispatcher = createDispatcher({ sql, mailer: createMailer(env.SMTP_URL), mailFrom: env.MAIL_FROM });
+
+dispatcher.start();
+console.log(`pledge worker polling ${env.TEMPORAL_NAMESPACE}/${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
+try {
+  await worker.run();
+} finally {
+  await dispatcher.stop();
+  await connection.close();
+  await sql.end();
+}

@@ -1,0 +1,53 @@
+import { condition } from '@temporalio/workflow';
+import type { DeadlineView } from '../domain/case-state';
+import { deadlineState, fireDueEvents, nextEventAcrossMs, type ClockEvent, type SlaClock } from '../domain/sla-clock';
+
+/**
+ * The SLA clocks of one case. A single durable timer runs at a time, for whichever clock needs
+ * attention next; when an action moves a deadline the wait is simply recomputed.
+ */
+export class SlaClocks {
+  private readonly clocks = new Map<string, SlaClock>();
+
+  add(clock: SlaClock): void {
+    this.clocks.set(clock.name, clock);
+  }
+
+  get(name: string): SlaClock | undefined {
+    return this.clocks.get(name);
+  }
+
+  /** Waits until `changed()` holds or a clock is due; returns the warnings and breaches now due. */
+  async waitForChangeOrDue(changed: () => boolean): Promise<ClockEvent[]> {
+    const nextAtMs = nextEventAcrossMs(this.clocks.values());
+    if (nextAtMs === undefined) {
+      await condition(changed);
+      return [];
+    }
+    const waitMs = nextAtMs - Date.now();
+    if (waitMs > 0) await condition(changed, waitMs);
+    return this.fireDue();
+  }
+
+  private fireDue(): ClockEvent[] {
+    const now = Date.now();
+    return [...this.clocks.values()].flatMap((clock) => fireDueEvents(clock, now));
+  }
+
+  views(): DeadlineView[] {
+    return [...this.clocks.values()].map((clock) => ({
+      name: clock.name,
+      dueAt: new Date(clock.dueAtMs).toISOString(),
+      state: deadlineState(clock),
+      warnAt: new Date(clock.warnAtMs).toISOString(),
+      metAt: iso(clock.metAtMs),
+      breachedAt: iso(clock.breachedAtMs),
+      pausedMinutes: Math.round(clock.pausedTotalMs / 60_000),
+      policyVersion: clock.policyVersion,
+    }));
+  }
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
