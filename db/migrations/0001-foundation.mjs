@@ -89,6 +89,7 @@ export async function up(sql) {
       sent_at          timestamptz
     );
     create index notifications_pending_idx on notifications (created_at) where status = 'pending';
+    create index notifications_sending_idx on notifications (claimed_at) where status = 'sending';
     create index notifications_customer_idx on notifications (customer_id, created_at desc);
 
     create table ledger (

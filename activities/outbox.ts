@@ -1,0 +1,68 @@
+import type postgres from 'postgres';
+import { renderNotification, type TemplateId } from '../domain/notification-templates';
+
+/** The Postgres NOTIFY channel that wakes the dispatcher as soon as a message is queued. */
+export const outboxChannel = 'pledge_outbox';
+
+export type NotificationChannel = 'inbox' | 'email';
+
+export interface NotificationRequest {
+  /** Stable across retries, e.g. `${workflowId}:${step}`; one request queues each channel at most once. */
+  idempotencyKey: string;
+  customerId: string;
+  caseId?: string;
+  templateId: TemplateId;
+  params: Record<string, string>;
+}
+
+export interface EnqueueResult {
+  /** Rows this call added; a retry of an already queued request adds 0. */
+  queued: number;
+  skipped?: 'unknown-customer';
+}
+
+interface CustomerContact {
+  locale: string;
+  email: string | null;
+  channels: string[];
+}
+
+/**
+ * Renders the message in the customer's locale and queues it once per channel: always the
+ * in-app inbox, and e-mail when the customer chose it and gave an address. Inside a
+ * transaction the rows and the wake-up both take effect only on commit.
+ */
+export async function enqueueNotification(
+  sql: postgres.Sql | postgres.TransactionSql,
+  request: NotificationRequest,
+): Promise<EnqueueResult> {
+  const [customer] = await sql<CustomerContact[]>`
+    select locale, email, channels from customers where id = ${request.customerId}
+  `;
+  if (!customer) return { queued: 0, skipped: 'unknown-customer' };
+
+  const message = renderNotification(request.templateId, customer.locale, request.params);
+  const recipients: { channel: NotificationChannel; recipient: string | null }[] = [{ channel: 'inbox', recipient: null }];
+  if (customer.channels.includes('email') && customer.email) recipients.push({ channel: 'email', recipient: customer.email });
+
+  const rows = recipients.map(({ channel, recipient }) => ({
+    idempotency_key: `${request.idempotencyKey}:${channel}`,
+    customer_id: request.customerId,
+    case_id: request.caseId ?? null,
+    channel,
+    locale: message.locale,
+    template: request.templateId,
+    subject: message.subject,
+    body: message.body,
+    recipient,
+  }));
+  const inserted = await sql`
+    insert into notifications ${sql(rows)}
+    on conflict (idempotency_key) do nothing
+    returning id
+  `;
+  // Not sql.notify(): postgres.js runs that on the pool, outside this transaction, so the
+  // dispatcher would wake before the rows it is told about are committed.
+  if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
+  return { queued: inserted.length };
+}

@@ -1,0 +1,190 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
+import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
+import { createDispatcher, type Dispatcher } from '../../worker/dispatcher';
+import { createMailer } from '../../worker/mailer';
+import { createPledgeWorker } from '../../worker/worker';
+import { searchAttributeRegistrations } from '../../workflows/search-attributes';
+import { startTestDatabase, type TestDatabase } from '../support/database';
+import { bundleWorkflows } from '../support/temporal';
+
+// The whole stack as ops staff meet it: real Temporal dev server, real worker, real Postgres, HTTP.
+const taskQueue = 'pledge-e2e';
+const keys = { agent: 'dev-agent-key', supervisor: 'dev-supervisor-key', auditor: 'dev-auditor-key' };
+let devServer: RunningDevServer;
+let db: TestDatabase;
+let workerConnection: NativeConnection;
+let clientConnection: Connection;
+let worker: Worker;
+let workerRunning: Promise<void>;
+let dispatcher: Dispatcher;
+let server: ServerType;
+let baseUrl: string;
+
+beforeAll(async () => {
+  let bundle;
+  [devServer, db, bundle] = await Promise.all([
+    startTemporalDevServer({ port: 17233, uiPort: 18233, namespace: 'default', searchAttributes: searchAttributeRegistrations }),
+    startTestDatabase(55434),
+    bundleWorkflows(),
+  ]);
+  workerConnection = await NativeConnection.connect({ address: devServer.address });
+  worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
+  workerRunning = worker.run();
+  dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
+  await dispatcher.start();
+
+  clientConnection = await Connection.connect({ address: devServer.address });
+  const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
+  const app = createApp({
+    temporal: new Client({ connection: clientConnection }),
+    sql: db.sql,
+    apiKeys: parseApiKeys(env),
+    policies: loadPolicies(env),
+    taskQueue,
+  });
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server?.close();
+  await dispatcher?.stop();
+  worker?.shutdown();
+  await workerRunning;
+  await workerConnection?.close();
+  await clientConnection?.close();
+  await devServer?.stop();
+  await db?.stop();
+});
+
+async function call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const complaintBody = { customerId: 'cust-e2e', channel: 'phone', category: 'billing', summary: 'Charged twice for November' };
+
+describe('a complaint over HTTP against the real stack', () => {
+  it('C1, C8, D1: opens, reads, acts, lists, records and tells the customer', async () => {
+    const customer = await call('PUT', '/v1/customers/cust-e2e', {
+      key: keys.agent,
+      body: { name: 'Li Wei', email: 'li.wei@example.com', channels: ['inbox', 'email'], locale: 'en', plan: 'home-500m', services: ['broadband'], region: 'shanghai' },
+    });
+    expect(customer.status).toBe(201);
+
+    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: complaintBody, headers: { 'idempotency-key': 'e2e-1', 'x-actor-name': 'alice' } });
+    expect(opened.status).toBe(201);
+    expect(opened.body).toMatchObject({ caseId: expect.stringMatching(/^CMP-\d{4}-\d{6}$/), status: 'received' });
+    expect(opened.body.workflowId).toBe(`complaint-${opened.body.caseId}`);
+    const firstResponse = opened.body.deadlines.find((deadline: { name: string }) => deadline.name === 'firstResponse');
+    expect(firstResponse.state).toBe('pending');
+
+    const again = await call('POST', '/v1/complaints', { key: keys.agent, body: complaintBody, headers: { 'idempotency-key': 'e2e-1' } });
+    expect(again.status).toBe(201);
+    expect(again.body.caseId).toBe(opened.body.caseId);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+
+    const caseId: string = opened.body.caseId;
+    const read = await call('GET', `/v1/cases/${caseId}`, { key: keys.auditor });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ caseId, status: 'received', priority: 'P3', nextStep: expect.any(String), allowedActions: expect.arrayContaining(['acknowledge']) });
+
+    const refused = await call('POST', `/v1/cases/${caseId}/actions/close`, { key: keys.agent, body: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/cannot close a case that is received/);
+
+    const acknowledged = await call('POST', `/v1/cases/${caseId}/actions/acknowledge`, { key: keys.agent, body: { input: { message: 'We are checking your bill' } }, headers: { 'x-actor-name': 'alice' } });
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body.status).toBe('acknowledged');
+    expect(acknowledged.body.deadlines[0].state).toBe('met');
+
+    const listed = await eventually(
+      () => call('GET', `/v1/cases?type=complaint&customerId=cust-e2e&status=acknowledged`, { key: keys.supervisor }),
+      (result) => result.body.cases.length === 1,
+    );
+    expect(listed.body.cases[0]).toMatchObject({ caseId, status: 'acknowledged', slaBreached: false });
+
+    const events = await call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['complaint.received', 'complaint.acknowledged', 'sla.met']);
+    expect(events.body.events[1].actor).toEqual({ id: expect.stringContaining('alice'), role: 'agent' });
+
+    const notifications = await eventually(
+      () => call('GET', '/v1/customers/cust-e2e/notifications', { key: keys.agent }),
+      (result) => result.body.notifications.length === 4 && result.body.notifications.every((n: { status: string }) => n.status === 'sent'),
+    );
+    const inbox = notifications.body.notifications.filter((n: { channel: string }) => n.channel === 'inbox');
+    expect(inbox.map((n: { template: string }) => n.template).sort()).toEqual(['complaint.acknowledged', 'complaint.received']);
+    expect(inbox.every((n: { locale: string; status: string }) => n.locale === 'en' && n.status === 'sent')).toBe(true);
+
+    const visible = await eventually(
+      async () => {
+        const found: string[] = [];
+        for await (const workflow of new Client({ connection: clientConnection }).workflow.list({ query: `CaseType = 'complaint' AND CaseStatus = 'acknowledged'` })) found.push(workflow.workflowId);
+        return found;
+      },
+      (found) => found.includes(`complaint-${caseId}`),
+    );
+    expect(visible).toContain(`complaint-${caseId}`);
+  });
+
+  it('answers bad requests with the status and the field at fault', async () => {
+    expect((await call('GET', '/v1/cases')).status).toBe(401);
+    expect((await call('GET', '/v1/cases', { key: 'not-a-key' })).status).toBe(401);
+
+    const invalid = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, channel: 'fax', summary: '' } });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.error.fields.map((field: { field: string }) => field.field).sort()).toEqual(['channel', 'summary']);
+
+    const unknownCustomer = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, customerId: 'nobody' } });
+    expect(unknownCustomer.status).toBe(422);
+    expect(unknownCustomer.body.error.fields[0].field).toBe('customerId');
+
+    const malformed = await fetch(`${baseUrl}/v1/complaints`, { method: 'POST', headers: { authorization: `Bearer ${keys.agent}`, 'content-type': 'application/json' }, body: '{' });
+    expect(malformed.status).toBe(400);
+
+    const reused = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'Another thing' }, headers: { 'idempotency-key': 'e2e-1' } });
+    expect(reused.status).toBe(422);
+
+    expect((await call('POST', '/v1/complaints', { key: keys.auditor, body: complaintBody })).status).toBe(403);
+    expect((await call('GET', '/v1/cases/CMP-2026-999999', { key: keys.agent })).status).toBe(404);
+    expect((await call('GET', '/v1/cases/nonsense', { key: keys.agent })).status).toBe(404);
+
+    const badInput = await call('POST', '/v1/cases/CMP-2026-999999/actions/acknowledge', { key: keys.agent, body: { input: {} } });
+    expect(badInput.status).toBe(422);
+    expect(badInput.body.error.fields[0].field).toBe('input.message');
+  });
+
+  it('serves its OpenAPI document, docs and readiness', async () => {
+    const spec = await call('GET', '/openapi.json');
+    expect(spec.status).toBe(200);
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/complaints', '/v1/cases/{caseId}', '/v1/cases/{caseId}/actions/{action}', '/v1/customers/{id}/notifications']));
+    expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
+    const ready = await call('GET', '/readyz');
+    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+  });
+});
