@@ -1,14 +1,15 @@
-import { temporal } from '@temporalio/proto';
+import protos from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { timeSkippingServer } from '../../scripts/toolchain/test-server';
 import { searchAttributeRegistrations } from '../../workflows/search-attributes';
 import { workflowsPath } from '../../worker/worker';
 
+const { IndexedValueType } = protos.temporal.api.enums.v1;
 const indexedValueTypes = {
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 } as const;
 
 /** The real time-skipping test server (the Java one from Maven when the toolchain has it), with Pledge's search attributes. */

@@ -1,0 +1,29 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../scripts/toolchain/paths';
+import { bundleWorkflows } from '../support/temporal';
+
+// Recorded histories of real runs (scripts/record-history.ts). A change to workflow code that
+// would break cases already running fails here with a non-determinism error.
+const historiesDir = join(repoRoot, 'test', 'histories');
+const histories = readdirSync(historiesDir).filter((name) => name.endsWith('.json'));
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  bundle = await bundleWorkflows();
+});
+
+describe('recorded workflow histories replay on the current code', () => {
+  it('has a recorded history for every workflow type', () => {
+    expect(histories.map((name) => name.split('-')[0])).toContain('complaint');
+  });
+
+  it.each(histories)('%s', async (name) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(join(historiesDir, name), 'utf8')));
+    expect(history.events?.length).toBeGreaterThan(10);
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, name);
+  });
+});
