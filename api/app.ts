@@ -4,6 +4,7 @@ import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, validationHook } from './errors';
 import type { AppEnv } from './router';
+import { calendarRoutes } from './routes/calendar';
 import { caseRoutes } from './routes/cases';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
@@ -22,6 +23,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', complaintRoutes(deps));
   app.route('/', caseRoutes(deps));
   app.route('/', customerRoutes(deps));
+  app.route('/', calendarRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.doc31('/openapi.json', {
