@@ -10,6 +10,19 @@ export interface RecordStepInput {
   event: CaseEvent;
   /** Messages to the customer that this step promises, queued in the same transaction. */
   notifications: NotificationRequest[];
+  /** Messages to staff (C9 warnings and escalations). */
+  staffNotifications?: StaffNotificationRequest[];
+}
+
+export interface StaffNotificationRequest {
+  idempotencyKey: string;
+  role: 'agent' | 'supervisor';
+  kind: string;
+  subject: string;
+  body: string;
+  occurredAt: string;
+  /** Quiet hours: when the message may be delivered; the event itself keeps its exact time. */
+  deliverAfter: string;
 }
 
 export function createCaseRecordActivities(sql: postgres.Sql) {
@@ -38,6 +51,13 @@ export function createCaseRecordActivities(sql: postgres.Sql) {
             updated_at = excluded.updated_at, last_step = excluded.last_step, state = excluded.state
           where cases.last_step < excluded.last_step`;
         for (const notification of input.notifications) await enqueueNotification(tx, notification);
+        for (const message of input.staffNotifications ?? []) {
+          await tx`
+            insert into staff_notifications (idempotency_key, role, case_id, kind, subject, body, occurred_at, deliver_after)
+            values (${message.idempotencyKey}, ${message.role}, ${state.caseId}, ${message.kind}, ${message.subject},
+                    ${message.body}, ${message.occurredAt}, ${message.deliverAfter})
+            on conflict (idempotency_key) do nothing`;
+        }
         return { recorded: true };
       });
     },

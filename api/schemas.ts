@@ -5,7 +5,9 @@ export const deadlineSchema = z
   .object({
     name: z.string().openapi({ example: 'firstResponse' }),
     dueAt: z.string().nullable(),
-    state: z.enum(['pending', 'paused', 'met', 'breached']),
+    state: z.enum(['pending', 'paused', 'met', 'breached', 'cancelled']),
+    calendarVersion: z.string().optional(),
+    provisional: z.boolean().optional(),
     warnAt: z.string().nullable(),
     metAt: z.string().nullable(),
     breachedAt: z.string().nullable(),

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { staffRoles, type StaffRole } from '../domain/actors';
+import { defaultCompensationPolicy } from '../domain/compensation-policy';
+import { defaultIncidentPolicy } from '../domain/incident-policy';
 import { defaultComplaintSlaPolicy, type DeploymentPolicies } from '../domain/sla-policy';
 
 /** Keys used when PLEDGE_API_KEYS is unset outside production; printed by `npm start`. */
@@ -54,12 +56,48 @@ export function parseApiKeys(env: Env): Map<string, StaffRole> {
   return keys;
 }
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const policyFileSchema = z.object({
+  // Any field left out keeps the shipped default; the version is required so cases record which policy they run under.
   complaintSla: z
     .object({
       version: z.string().min(1),
-      firstResponseMinutes: z.object({ P1: z.number().positive(), P2: z.number().positive(), P3: z.number().positive(), P4: z.number().positive() }),
-      warnAtFraction: z.number().gt(0).lt(1),
+      firstResponseMinutes: z.object({ P1: z.number().positive(), P2: z.number().positive(), P3: z.number().positive(), P4: z.number().positive() }).optional(),
+      majorFullResponseMinutes: z.number().positive().optional(),
+      preliminaryWorkingDays: z.number().int().positive().optional(),
+      resultWorkingDays: z.number().int().positive().optional(),
+      warnAtFraction: z.number().gt(0).lt(1).optional(),
+      disputeWindowDays: z.number().int().positive().optional(),
+      reopenWindowDays: z.number().int().positive().optional(),
+      staffQuietHours: z.object({ from: clockTime, to: clockTime }).nullable().optional(),
+    })
+    .optional(),
+  incident: z
+    .object({
+      version: z.string().min(1),
+      noticeWithinMinutes: z.number().positive().optional(),
+      noticeSafetyMarginMinutes: z.number().min(0).optional(),
+      repairWithinMinutes: z.number().positive().optional(),
+      warnAtFraction: z.number().gt(0).lt(1).optional(),
+      updateEveryMinutes: z.number().positive().optional(),
+      reviewWithinWorkingDays: z.number().int().positive().optional(),
+      reviewReminderEveryMinutes: z.number().positive().optional(),
+      fanoutPageSize: z.number().int().min(1).max(5000).optional(),
+      fanoutPagesPerRun: z.number().int().min(1).max(500).optional(),
+    })
+    .refine((policy) => (policy.noticeSafetyMarginMinutes ?? 0) < (policy.noticeWithinMinutes ?? defaultIncidentPolicy.noticeWithinMinutes), {
+      message: 'the safety margin must be shorter than the notice deadline',
+      path: ['noticeSafetyMarginMinutes'],
+    })
+    .optional(),
+  compensation: z
+    .object({
+      version: z.string().min(1),
+      currency: z.string().length(3).optional(),
+      tiers: z.array(z.object({ minOutageMinutes: z.number().min(0), creditDays: z.number().positive() })).min(1).optional(),
+      planMonthlyFeeCents: z.record(z.string(), z.number().int().min(0)).optional(),
+      defaultMonthlyFeeCents: z.number().int().min(0).optional(),
+      planMultiplier: z.record(z.string(), z.number().positive()).optional(),
     })
     .optional(),
 });
@@ -69,6 +107,15 @@ export function loadPolicies(env: Env): DeploymentPolicies {
   const overrides = env.PLEDGE_POLICY_FILE ? policyFileSchema.parse(JSON.parse(readFileSync(env.PLEDGE_POLICY_FILE, 'utf8'))) : {};
   return {
     timeZone: env.PLEDGE_TIMEZONE,
-    complaintSla: overrides.complaintSla ?? defaultComplaintSlaPolicy,
+    complaintSla: { ...defaultComplaintSlaPolicy, ...stripUndefined(overrides.complaintSla ?? {}) },
+    incident: { ...defaultIncidentPolicy, ...stripUndefined(overrides.incident ?? {}) },
+    compensation: (() => {
+      const compensation = { ...defaultCompensationPolicy, ...stripUndefined(overrides.compensation ?? {}) };
+      return { ...compensation, tiers: [...compensation.tiers].sort((a, b) => a.minOutageMinutes - b.minOutageMinutes) };
+    })(),
   };
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as never;
 }

@@ -12,6 +12,9 @@ export interface DeadlineView {
   breachedAt: string | null;
   pausedMinutes: number;
   policyVersion: string;
+  /** Working-day deadlines: the calendar version used, and whether a year was missing from it. */
+  calendarVersion?: string;
+  provisional?: boolean;
 }
 
 export interface CaseState {

@@ -16,7 +16,16 @@ export const complaintCategories = [
 ] as const;
 export type ComplaintCategory = (typeof complaintCategories)[number];
 
-export const complaintStatuses = ['received', 'acknowledged', 'resolved', 'closed'] as const;
+export const complaintStatuses = [
+  'received',
+  'acknowledged',
+  'awaiting-customer',
+  'preliminary-reported',
+  'resolved',
+  'disputed',
+  'referred',
+  'closed',
+] as const;
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
 export const complaintIntakeSchema = z.object({
@@ -24,6 +33,7 @@ export const complaintIntakeSchema = z.object({
   channel: z.enum(complaintChannels),
   category: z.enum(complaintCategories),
   priority: z.enum(priorities).optional(),
+  /** C5: a major (complex) issue owes a full response within 48 hours. */
   major: z.boolean().default(false),
   summary: z.string().trim().min(1).max(200),
   description: z.string().max(5000).default(''),
@@ -39,33 +49,106 @@ export function classifyComplaintPriority(category: ComplaintCategory, requested
   return { priority: 'P3', reason: `default for ${category}` };
 }
 
+/** The clocks a complaint runs, by name. */
+export const complaintClocks = {
+  firstResponse: 'firstResponse',
+  fullResponse: 'fullResponse',
+  preliminary: 'preliminary',
+  result: 'result',
+} as const;
+
 const staff = ['agent', 'supervisor'] as const;
-const open = ['received', 'acknowledged'] as const;
+// Actions the user takes (rate, dispute, reopen, reply, withdraw) reach Pledge through staff or a
+// customer-facing app holding an agent key; the actor records who pressed the button.
+const onBehalfOfUser = ['agent', 'supervisor', 'customer'] as const;
+const inProgress = ['received', 'acknowledged', 'awaiting-customer', 'preliminary-reported'] as const;
+const notClosed = [...inProgress, 'resolved', 'disputed', 'referred'] as const;
+const text = (max = 4000) => z.string().trim().min(1).max(max);
 
 export const complaintActions: ActionTable<ComplaintStatus> = {
   acknowledge: {
     roles: staff,
     from: ['received'],
-    input: z.object({ message: z.string().trim().min(1).max(4000) }),
+    input: z.object({ message: text() }),
     describe: 'first response to the user (C3/C4)',
+  },
+  assign: {
+    roles: staff,
+    from: notClosed,
+    input: z.object({ assignee: text(120) }),
+    describe: 'hand the case to an agent or team',
   },
   note: {
     roles: staff,
-    from: [...open, 'resolved'],
-    input: z.object({ text: z.string().trim().min(1).max(4000) }),
+    from: notClosed,
+    input: z.object({ text: text() }),
     describe: 'internal note, not shown to the user',
+  },
+  'request-info': {
+    roles: staff,
+    from: ['received', 'acknowledged', 'preliminary-reported'],
+    input: z.object({ question: text() }),
+    describe: 'ask the user for information; the clocks pause until they answer',
+  },
+  'customer-reply': {
+    roles: onBehalfOfUser,
+    from: ['awaiting-customer'],
+    input: z.object({ message: text() }),
+    describe: "the user's answer; the clocks resume",
+  },
+  'report-preliminary': {
+    roles: staff,
+    from: ['received', 'acknowledged'],
+    input: z.object({ finding: text() }),
+    describe: 'report the preliminary investigation to the user (C6)',
   },
   resolve: {
     roles: staff,
-    from: open,
-    input: z.object({ resolution: z.string().trim().min(1).max(4000) }),
-    describe: 'give the processing result to the user',
+    from: ['received', 'acknowledged', 'preliminary-reported'],
+    input: z.object({ resolution: text() }),
+    describe: 'give the processing result to the user (C7)',
+  },
+  rate: {
+    roles: onBehalfOfUser,
+    from: ['resolved', 'referred'],
+    input: z.object({ rating: z.number().int().min(1).max(5), comment: z.string().trim().max(2000).optional() }),
+    describe: "the user's satisfaction with the outcome, 1–5 (C10)",
+  },
+  dispute: {
+    roles: onBehalfOfUser,
+    from: ['resolved'],
+    input: z.object({ reason: text() }),
+    describe: 'the user disputes the result: platform arbitration (C11)',
+  },
+  arbitrate: {
+    roles: ['supervisor'],
+    from: ['disputed'],
+    input: z.object({ decision: z.enum(['uphold', 'overturn']), reasons: text() }),
+    describe: 'a supervisor upholds the result or overturns it and reopens the investigation (C11)',
+  },
+  'refer-third-party': {
+    roles: staff,
+    from: ['resolved'],
+    input: z.object({ body: text(200), reference: text(200) }),
+    describe: 'after arbitration, refer the dispute to a third party such as the industry body (C11)',
+  },
+  reopen: {
+    roles: onBehalfOfUser,
+    from: ['resolved'],
+    input: z.object({ reason: text() }),
+    describe: 'the user reopens a resolved complaint within the window (C12)',
+  },
+  withdraw: {
+    roles: onBehalfOfUser,
+    from: [...inProgress, 'disputed'],
+    input: z.object({ reason: z.string().trim().max(2000).optional() }),
+    describe: 'the user withdraws the complaint',
   },
   close: {
     roles: staff,
-    from: ['resolved'],
+    from: ['resolved', 'referred'],
     input: z.object({ reason: z.string().trim().max(1000).optional() }),
-    describe: 'close a resolved complaint',
+    describe: 'close the case',
   },
 };
 
@@ -74,9 +157,17 @@ export function complaintNextStep(status: ComplaintStatus): string | null {
     case 'received':
       return 'An agent sends the first response to the user';
     case 'acknowledged':
-      return 'An agent investigates and gives the result to the user';
+      return 'An agent investigates and reports the preliminary finding to the user';
+    case 'awaiting-customer':
+      return 'The user answers the request for information (the clocks are paused)';
+    case 'preliminary-reported':
+      return 'An agent gives the processing result to the user';
     case 'resolved':
-      return 'The case is closed';
+      return 'The user may rate, dispute or reopen the result; otherwise the case closes at the end of the window';
+    case 'disputed':
+      return 'A supervisor arbitrates the dispute';
+    case 'referred':
+      return 'The third party decides; then the case is closed';
     case 'closed':
       return null;
   }

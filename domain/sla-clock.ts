@@ -3,7 +3,7 @@
  * user does not count). Pure arithmetic over epoch milliseconds so workflows, the API and tests
  * share one definition; the workflow supplies `now` from its deterministic clock.
  */
-export type ClockState = 'running' | 'paused' | 'met' | 'breached';
+export type ClockState = 'running' | 'paused' | 'met' | 'breached' | 'cancelled';
 
 export interface SlaClock {
   name: string;
@@ -18,6 +18,9 @@ export interface SlaClock {
   warnedAtMs?: number;
   breachedAtMs?: number;
   metAtMs?: number;
+  /** Working-day clocks: the calendar the due time came from, and whether it had every year needed. */
+  calendarVersion?: string;
+  provisional?: boolean;
 }
 
 export type ClockEventKind = 'warned' | 'breached';
@@ -34,8 +37,11 @@ export function startClock(options: {
   startedAtMs: number;
   durationMs: number;
   warnAtFraction: number;
+  calendarVersion?: string;
+  provisional?: boolean;
 }): SlaClock {
   return {
+    ...(options.calendarVersion === undefined ? {} : { calendarVersion: options.calendarVersion, provisional: options.provisional ?? false }),
     name: options.name,
     policyVersion: options.policyVersion,
     startedAtMs: options.startedAtMs,
@@ -106,7 +112,28 @@ export function resumeClock(clock: SlaClock, nowMs: number): number {
   return pausedMs;
 }
 
-export type DeadlineState = 'pending' | 'paused' | 'met' | 'breached';
+/** The promise no longer applies (the user withdrew, the case closed early). */
+export function cancelClock(clock: SlaClock): boolean {
+  if (clock.state !== 'running' && clock.state !== 'paused') return false;
+  clock.state = 'cancelled';
+  clock.pausedAtMs = undefined;
+  return true;
+}
+
+/**
+ * Moves a running or paused clock to a new due time (e.g. a calendar year was loaded), keeping the
+ * time already spent paused; returns false for a clock that is already met or breached.
+ */
+export function rescheduleClock(clock: SlaClock, dueAtMs: number, warnAtFraction: number): boolean {
+  if (clock.state !== 'running' && clock.state !== 'paused') return false;
+  const durationMs = dueAtMs - clock.pausedTotalMs - clock.startedAtMs;
+  clock.durationMs = durationMs;
+  clock.dueAtMs = dueAtMs;
+  clock.warnAtMs = clock.startedAtMs + clock.pausedTotalMs + Math.round(durationMs * warnAtFraction);
+  return true;
+}
+
+export type DeadlineState = 'pending' | 'paused' | 'met' | 'breached' | 'cancelled';
 
 export function deadlineState(clock: SlaClock): DeadlineState {
   if (clock.state === 'running') return 'pending';

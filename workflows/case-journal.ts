@@ -2,6 +2,7 @@ import { proxyActivities, upsertMemo, upsertSearchAttributes } from '@temporalio
 import type { createActivities } from '../activities';
 import type { Actor } from '../domain/actors';
 import { caseHeadline, nextPendingDeadline, type CaseState } from '../domain/case-state';
+import type { StaffNotificationRequest } from '../activities/case-records';
 import type { NotificationRequest } from '../activities/outbox';
 import { caseSearchAttributes } from './search-attributes';
 
@@ -30,7 +31,13 @@ export class CaseJournal {
     return this.step;
   }
 
-  async record(type: string, actor: Actor, data: Record<string, unknown> = {}, notifications: NotificationRequest[] = []): Promise<void> {
+  async record(
+    type: string,
+    actor: Actor,
+    data: Record<string, unknown> = {},
+    notifications: NotificationRequest[] = [],
+    staffNotifications: StaffNotificationRequest[] = [],
+  ): Promise<void> {
     const state = this.view();
     const step = ++this.step;
     publishCaseState(state);
@@ -40,6 +47,7 @@ export class CaseJournal {
       state,
       event: { type, actor, occurredAt: new Date().toISOString(), data },
       notifications,
+      staffNotifications,
     });
   }
 }

@@ -1,5 +1,6 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CaseAction, CaseState } from '../domain/case-state';
+import type { WorkingCalendar } from '../domain/working-calendar';
 
 /**
  * The case protocol every case workflow speaks, so the API has one way to read a case and one
@@ -7,6 +8,9 @@ import type { CaseAction, CaseState } from '../domain/case-state';
  */
 export const stateQuery = defineQuery<CaseState>('state');
 export const actUpdate = defineUpdate<CaseState, [CaseAction]>('act');
+
+/** An operator loaded calendar data: cases with provisional working-day deadlines recompute them. */
+export const calendarUpdatedSignal = defineSignal<[WorkingCalendar]>('calendarUpdated');
 
 /** Failure types an `act` validator throws; the API maps them to 4xx answers. */
 export const actionFailureTypes = {

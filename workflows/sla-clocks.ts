@@ -17,9 +17,17 @@ export class SlaClocks {
     return this.clocks.get(name);
   }
 
-  /** Waits until `changed()` holds or a clock is due; returns the warnings and breaches now due. */
-  async waitForChangeOrDue(changed: () => boolean): Promise<ClockEvent[]> {
-    const nextAtMs = nextEventAcrossMs(this.clocks.values());
+  all(): SlaClock[] {
+    return [...this.clocks.values()];
+  }
+
+  /**
+   * Waits until `changed()` holds, a clock is due or `alsoWakeAtMs` passes; returns the warnings
+   * and breaches now due.
+   */
+  async waitForChangeOrDue(changed: () => boolean, alsoWakeAtMs?: number): Promise<ClockEvent[]> {
+    const clockAtMs = nextEventAcrossMs(this.clocks.values());
+    const nextAtMs = clockAtMs === undefined ? alsoWakeAtMs : alsoWakeAtMs === undefined ? clockAtMs : Math.min(clockAtMs, alsoWakeAtMs);
     if (nextAtMs === undefined) {
       await condition(changed);
       return [];
@@ -44,6 +52,7 @@ export class SlaClocks {
       breachedAt: iso(clock.breachedAtMs),
       pausedMinutes: Math.round(clock.pausedTotalMs / 60_000),
       policyVersion: clock.policyVersion,
+      ...(clock.calendarVersion === undefined ? {} : { calendarVersion: clock.calendarVersion, provisional: clock.provisional ?? false }),
     }));
   }
 }

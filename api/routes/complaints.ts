@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { loadWorkingCalendar } from '../../config/calendar';
 import { classifyComplaintPriority, complaintIntakeSchema } from '../../domain/complaint';
+import { calendarForYears } from '../../domain/working-calendar';
 import type { ComplaintInput } from '../../workflows/complaint';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -40,6 +42,9 @@ export function complaintRoutes(deps: ApiDeps) {
     if (!customer) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
 
     const { priority, reason } = classifyComplaintPriority(intake.category, intake.priority);
+    // Pinned into the case: the years its working-day deadlines can reach.
+    const intakeYear = new Date(intake.receivedAt ?? Date.now()).getUTCFullYear();
+    const calendar = calendarForYears(await loadWorkingCalendar(deps.sql), intakeYear - 1, intakeYear + 1);
     const opened = await openCase(
       { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
       {
@@ -62,6 +67,7 @@ export function complaintRoutes(deps: ApiDeps) {
           openedBy: c.get('actor'),
           policy: deps.policies.complaintSla,
           timeZone: deps.policies.timeZone,
+          calendar,
         }),
       },
     );

@@ -53,4 +53,68 @@ export const complaintTemplates = {
       body: 'Hello,\n\nYour complaint (case {caseId}) is now closed. Thank you for your feedback.',
     },
   },
+  // The clocks pause until the user answers.
+  'complaint.info-requested': {
+    'zh-CN': {
+      subject: '请补充投诉信息（案件编号 {caseId}）',
+      body: '您好：\n\n为处理您的投诉（案件编号 {caseId}），我们需要您补充以下信息：\n\n{message}\n\n收到您的回复后我们将继续处理。',
+    },
+    en: {
+      subject: 'We need more information about your complaint (case {caseId})',
+      body: 'Hello,\n\nTo handle your complaint (case {caseId}) we need the following from you:\n\n{message}\n\nWe will continue as soon as you answer.',
+    },
+  },
+  // C6: the preliminary finding.
+  'complaint.preliminary': {
+    'zh-CN': {
+      subject: '您的投诉初步调查结果（案件编号 {caseId}）',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）初步调查结果如下：\n\n{message}\n\n我们将继续处理并尽快给出最终处理结果。',
+    },
+    en: {
+      subject: 'Preliminary finding on your complaint (case {caseId})',
+      body: 'Hello,\n\nThe preliminary finding on your complaint (case {caseId}):\n\n{message}\n\nWe will give you the final result as soon as possible.',
+    },
+  },
+  // C11: the outcome of platform arbitration.
+  'complaint.arbitrated': {
+    'zh-CN': {
+      subject: '您的申诉已有仲裁结果（案件编号 {caseId}）',
+      body: '您好：\n\n关于您对投诉（案件编号 {caseId}）处理结果的申诉，平台仲裁结果为：{message}\n\n如仍有异议，您可向第三方机构（如行业协会）申请调解。',
+    },
+    en: {
+      subject: 'Arbitration of your dispute (case {caseId})',
+      body: 'Hello,\n\nAbout your dispute of the result of complaint {caseId}, the platform decided: {message}\n\nIf you still disagree, you may refer it to a third party such as the industry association.',
+    },
+  },
+  'complaint.referred': {
+    'zh-CN': {
+      subject: '您的投诉已提交第三方（案件编号 {caseId}）',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）已提交至 {message}。',
+    },
+    en: {
+      subject: 'Your complaint was referred to a third party (case {caseId})',
+      body: 'Hello,\n\nYour complaint (case {caseId}) was referred to {message}.',
+    },
+  },
+  // C12
+  'complaint.reopened': {
+    'zh-CN': {
+      subject: '您的投诉已重新受理（案件编号 {caseId}）',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）已重新受理，我们将重新调查并给出处理结果。',
+    },
+    en: {
+      subject: 'Your complaint is reopened (case {caseId})',
+      body: 'Hello,\n\nYour complaint (case {caseId}) is reopened; we will investigate again and give you a new result.',
+    },
+  },
+  'complaint.withdrawn': {
+    'zh-CN': {
+      subject: '您的投诉已撤回（案件编号 {caseId}）',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）已按您的要求撤回。',
+    },
+    en: {
+      subject: 'Your complaint is withdrawn (case {caseId})',
+      body: 'Hello,\n\nYour complaint (case {caseId}) was withdrawn as you asked.',
+    },
+  },
 } satisfies TemplateSet;

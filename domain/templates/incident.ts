@@ -1,4 +1,58 @@
 import type { TemplateSet } from './template-set';
 
 /** What an outage incident tells affected users, in every locale. */
-export const incidentTemplates = {} satisfies TemplateSet;
+export const incidentTemplates = {
+  // O4: told within 2 hours of the start; {message} is the drafted (or staff-edited) text.
+  'incident.outage-notice': {
+    'zh-CN': {
+      subject: '服务中断通知（{caseId}）：{title}',
+      body:
+        '您好：\n\n我们发现以下服务出现中断，可能影响您的使用：\n{title}\n开始时间：{startedAt}\n\n{message}\n\n' +
+        '我们正在全力抢修，恢复后将第一时间通知您，并按照补偿标准为您办理补偿。事件编号：{caseId}。',
+    },
+    en: {
+      subject: 'Service interruption ({caseId}): {title}',
+      body:
+        'Hello,\n\nWe have found a service interruption that may affect you:\n{title}\nStarted: {startedAt}\n\n{message}\n\n' +
+        'We are working to restore service and will tell you as soon as it is back, with any compensation you are owed. Incident reference: {caseId}.',
+    },
+  },
+  // O5: a progress update staff chose to send.
+  'incident.update': {
+    'zh-CN': {
+      subject: '服务中断进展（{caseId}）：{title}',
+      body: '您好：\n\n关于服务中断（{title}，事件编号 {caseId}）的最新进展：\n\n{message}',
+    },
+    en: {
+      subject: 'Service interruption update ({caseId}): {title}',
+      body: 'Hello,\n\nAn update on the service interruption ({title}, reference {caseId}):\n\n{message}',
+    },
+  },
+  // O7: service restored; the outage was too short for a remedy.
+  'incident.recovered': {
+    'zh-CN': {
+      subject: '服务已恢复（{caseId}）：{title}',
+      body: '您好：\n\n服务中断（{title}）已于 {endedAt} 恢复。\n中断开始：{startedAt}\n中断时长：{duration}\n\n给您带来不便，我们深表歉意。事件编号：{caseId}。',
+    },
+    en: {
+      subject: 'Service restored ({caseId}): {title}',
+      body: 'Hello,\n\nThe service interruption ({title}) ended at {endedAt}.\nStarted: {startedAt}\nDuration: {duration}\n\nWe apologise for the inconvenience. Incident reference: {caseId}.',
+    },
+  },
+  // O7 + O8/P2: service restored, and the remedy told in writing with its amount.
+  'incident.recovered-with-remedy': {
+    'zh-CN': {
+      subject: '服务已恢复，补偿已发放（{caseId}）：{title}',
+      body:
+        '您好：\n\n服务中断（{title}）已于 {endedAt} 恢复。\n中断开始：{startedAt}\n中断时长：{duration}\n\n' +
+        '根据补偿标准（{policyVersion}），我们已向您的账户发放 {creditDays} 天服务费抵扣，金额 {amount}。给您带来不便，我们深表歉意。事件编号：{caseId}。',
+    },
+    en: {
+      subject: 'Service restored and compensation credited ({caseId}): {title}',
+      body:
+        'Hello,\n\nThe service interruption ({title}) ended at {endedAt}.\nStarted: {startedAt}\nDuration: {duration}\n\n' +
+        'Under our compensation policy ({policyVersion}) we have credited {creditDays} day(s) of your service fee, {amount}, to your account. ' +
+        'We apologise for the inconvenience. Incident reference: {caseId}.',
+    },
+  },
+} satisfies TemplateSet;

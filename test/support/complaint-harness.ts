@@ -1,0 +1,115 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { shippedCalendarYears } from '../../config/calendar';
+import type { StaffRole } from '../../domain/actors';
+import type { CaseState } from '../../domain/case-state';
+import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
+import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
+import type { WorkingCalendar } from '../../domain/working-calendar';
+import { createPledgeWorker } from '../../worker/worker';
+import type { ComplaintInput } from '../../workflows/complaint';
+import { actUpdate, stateQuery } from '../../workflows/protocol';
+import { seedCustomer, startTestDatabase, type TestDatabase } from './database';
+import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
+
+export const minutes = (count: number) => count * 60_000;
+export const hours = (count: number) => count * 3600_000;
+export const days = (count: number) => count * 24 * 3600_000;
+
+/** The published calendar as shipped; tests that need an uncovered year take it out themselves. */
+export const shippedCalendar: WorkingCalendar = { version: 'chinese-days (test)', years: shippedCalendarYears() };
+
+/** A time-skipping server, a migrated Postgres and a running worker for one test file. */
+export class ComplaintHarness {
+  env!: TestWorkflowEnvironment;
+  db!: TestDatabase;
+  private worker!: Worker;
+  private running!: Promise<void>;
+  private sequence = 0;
+
+  constructor(
+    private readonly postgresPort: number,
+    private readonly taskQueue: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(this.postgresPort), bundleWorkflows()]);
+    this.env = env;
+    this.db = db;
+    await seedCustomer(db.sql, { id: 'cust-1', locale: 'en' });
+    this.worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: this.taskQueue, sql: db.sql, workflowBundle: bundle });
+    this.running = this.worker.run();
+  }
+
+  async stop(): Promise<void> {
+    this.worker?.shutdown();
+    await this.running;
+    await this.env?.teardown();
+    await this.db?.stop();
+  }
+
+  async open(overrides: Partial<ComplaintInput> = {}): Promise<WorkflowHandle> {
+    const caseId = formatCaseId('complaint', 2026, ++this.sequence);
+    const input: ComplaintInput = {
+      caseId,
+      customerId: 'cust-1',
+      channel: 'web',
+      category: 'billing',
+      priority: 'P3',
+      priorityReason: 'test',
+      major: false,
+      summary: 'Charged twice for November',
+      description: '',
+      openedBy: { id: 'agent/test', role: 'agent' },
+      policy: defaultComplaintSlaPolicy,
+      timeZone: 'Asia/Shanghai',
+      calendar: shippedCalendar,
+      ...overrides,
+    };
+    return this.env.client.workflow.start('complaint', { taskQueue: this.taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [input] });
+  }
+
+  act(handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}, role: StaffRole = 'agent'): Promise<CaseState> {
+    return handle.executeUpdate(actUpdate, { args: [{ action, input, actor: { id: `${role}/test`, role } }] });
+  }
+
+  /** The refusal message of an action the workflow must turn down. */
+  async refusal(handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}, role: StaffRole = 'agent'): Promise<string> {
+    try {
+      await this.act(handle, action, input, role);
+    } catch (error) {
+      return String((error as { cause?: { message?: string } }).cause?.message ?? error);
+    }
+    throw new Error(`${action} was accepted but should have been refused`);
+  }
+
+  state(handle: WorkflowHandle): Promise<CaseState> {
+    return handle.query(stateQuery);
+  }
+
+  async deadline(handle: WorkflowHandle, name: string) {
+    const deadline = (await this.state(handle)).deadlines.find((entry) => entry.name === name);
+    if (!deadline) throw new Error(`no deadline ${name}`);
+    return deadline;
+  }
+
+  async events(caseId: string): Promise<{ type: string; data: Record<string, unknown>; occurredAt: Date }[]> {
+    return this.db.sql<{ type: string; data: Record<string, unknown>; occurredAt: Date }[]>`
+      select type, data, occurred_at as "occurredAt" from case_events where case_id = ${caseId} order by step`;
+  }
+
+  async eventTypes(caseId: string): Promise<string[]> {
+    return (await this.events(caseId)).map((event) => event.type);
+  }
+
+  /** Moves the server's clock to just after `targetMs` (time skipping), or not at all if it is past. */
+  async sleepUntil(targetMs: number): Promise<void> {
+    const now = await this.now();
+    if (targetMs > now) await this.env.sleep(targetMs - now);
+  }
+
+  async now(): Promise<number> {
+    return this.env.currentTimeMs();
+  }
+}
