@@ -40,8 +40,22 @@ export async function actOnCase(temporal: Client, caseId: string, action: CaseAc
         throw new ApiError(mapped[0], mapped[1], error.cause.message, fields);
       }
     }
-    throw notFoundOr(error, caseId);
+    if (error instanceof WorkflowNotFoundError) throw await closedOrMissing(temporal, caseId);
+    throw error;
   }
+}
+
+/** A finished case takes no actions: 409 with its final status, rather than a misleading 404. */
+async function closedOrMissing(temporal: Client, caseId: string): Promise<ApiError> {
+  try {
+    const description = await caseHandle(temporal, caseId).describe();
+    if (description.status.name !== 'RUNNING') {
+      return new ApiError(409, 'case_closed', `case ${caseId} is closed (${description.status.name.toLowerCase()}); no action can change it`);
+    }
+  } catch {
+    // fall through: the workflow does not exist
+  }
+  return new ApiError(404, 'case_not_found', `no case ${caseId}`);
 }
 
 function notFoundOr(error: unknown, caseId: string): unknown {

@@ -1,7 +1,91 @@
-import { newRouter } from '../router';
+import { createRoute, z } from '@hono/zod-openapi';
+import { loadWorkingCalendar } from '../../config/calendar';
+import { calendarForYears } from '../../domain/working-calendar';
+import { calendarUpdatedSignal } from '../../workflows/protocol';
+import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
+import { ApiError, errorBodySchema } from '../errors';
+import { newRouter } from '../router';
+import { bearer } from '../schemas';
 
-/** Working-calendar years: read the calendar in force, load a new year (Complaints issue). */
-export function calendarRoutes(_deps: ApiDeps) {
-  return newRouter();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+
+const calendarSchema = z
+  .object({
+    version: z.string(),
+    years: z.array(z.object({ year: z.number(), source: z.string(), holidays: z.number(), adjustedWorkdays: z.number() })),
+  })
+  .openapi('WorkingCalendar');
+
+const getCalendar = createRoute({
+  method: 'get',
+  path: '/v1/calendar',
+  tags: ['calendar'],
+  summary: 'The working-day calendar in force: its version and the years it covers',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
+  responses: { 200: { description: 'Calendar', content: { 'application/json': { schema: calendarSchema } } } },
+});
+
+const putYear = createRoute({
+  method: 'put',
+  path: '/v1/calendar/years/{year}',
+  tags: ['calendar'],
+  summary: "Load a year's official holidays and adjusted working days; open cases with provisional deadlines recompute them",
+  security: bearer,
+  middleware: [requireRole('supervisor')] as const,
+  request: {
+    params: z.object({ year: z.coerce.number().int().min(2000).max(2100).openapi({ param: { name: 'year', in: 'path' }, example: 2027 }) }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              holidays: z.array(isoDate).max(60).openapi({ description: 'Days off that would otherwise be working days' }),
+              workdays: z.array(isoDate).max(30).openapi({ description: 'Weekend days that are working days (调休)' }),
+            })
+            .openapi('CalendarYear'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: 'Loaded', content: { 'application/json': { schema: z.object({ version: z.string(), casesRecomputed: z.number() }) } } },
+    422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
+  },
+});
+
+export function calendarRoutes(deps: ApiDeps) {
+  return newRouter()
+    .openapi(getCalendar, async (c) => {
+      const calendar = await loadWorkingCalendar(deps.sql);
+      const years = Object.entries(calendar.years)
+        .map(([year, data]) => ({ year: Number(year), source: data.source, holidays: data.holidays.length, adjustedWorkdays: data.workdays.length }))
+        .sort((a, b) => a.year - b.year);
+      return c.json({ version: calendar.version, years }, 200);
+    })
+    .openapi(putYear, async (c) => {
+      const { year } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const outside = [...body.holidays, ...body.workdays].filter((date) => !date.startsWith(`${year}-`));
+      if (outside.length > 0) {
+        throw new ApiError(422, 'invalid_request', `dates must lie in ${year}`, outside.map((date) => ({ field: 'holidays/workdays', message: `${date} is not in ${year}` })));
+      }
+      await deps.sql`
+        insert into calendar_years (year, holidays, workdays, loaded_by)
+        values (${year}, ${body.holidays}, ${body.workdays}, ${c.get('actor').id})
+        on conflict (year) do update set holidays = excluded.holidays, workdays = excluded.workdays,
+          loaded_by = excluded.loaded_by, loaded_at = now()`;
+      const calendar = await loadWorkingCalendar(deps.sql);
+      // Every open case whose deadlines were provisional gets the new calendar; its timers move.
+      const provisional = await deps.sql<{ workflow_id: string; opened_at: Date }[]>`
+        select workflow_id, opened_at from cases
+        where status <> 'closed' and state -> 'deadlines' @> '[{"provisional": true}]'`;
+      for (const row of provisional) {
+        const openedYear = row.opened_at.getUTCFullYear();
+        await deps.temporal.workflow.getHandle(row.workflow_id).signal(calendarUpdatedSignal, calendarForYears(calendar, openedYear - 1, openedYear + 1));
+      }
+      return c.json({ version: calendar.version, casesRecomputed: provisional.length }, 200);
+    });
 }

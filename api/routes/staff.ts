@@ -1,0 +1,62 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireRole } from '../auth';
+import type { ApiDeps } from '../deps';
+import { newRouter } from '../router';
+import { bearer } from '../schemas';
+
+const staffNotificationSchema = z
+  .object({
+    id: z.number(),
+    role: z.string(),
+    caseId: z.string(),
+    kind: z.string(),
+    subject: z.string(),
+    body: z.string(),
+    occurredAt: z.string(),
+    deliverAfter: z.string(),
+  })
+  .openapi('StaffNotification');
+
+const listStaffNotifications = createRoute({
+  method: 'get',
+  path: '/v1/staff/notifications',
+  tags: ['staff'],
+  summary: 'C9: SLA warnings and escalations for staff; warnings raised in quiet hours appear at the next working hour',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor')] as const,
+  request: {
+    query: z.object({
+      role: z.enum(['agent', 'supervisor']).optional().openapi({ description: 'Defaults to the caller’s role' }),
+      includeScheduled: z.enum(['true', 'false']).default('false').openapi({ description: 'Also list messages still held by quiet hours' }),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ notifications: z.array(staffNotificationSchema) }) } } } },
+});
+
+export function staffRoutes(deps: ApiDeps) {
+  return newRouter().openapi(listStaffNotifications, async (c) => {
+    const query = c.req.valid('query');
+    const role = query.role ?? c.get('role');
+    const rows = await deps.sql`
+      select id, role, case_id, kind, subject, body, occurred_at, deliver_after from staff_notifications
+      where role = ${role} ${query.includeScheduled === 'true' ? deps.sql`` : deps.sql`and deliver_after <= now()`}
+      order by deliver_after desc, id desc
+      limit ${query.limit}`;
+    return c.json(
+      {
+        notifications: rows.map((row) => ({
+          id: Number(row.id),
+          role: row.role,
+          caseId: row.case_id,
+          kind: row.kind,
+          subject: row.subject,
+          body: row.body,
+          occurredAt: row.occurred_at.toISOString(),
+          deliverAfter: row.deliver_after.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+}
