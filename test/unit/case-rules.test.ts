@@ -52,7 +52,7 @@ describe('action checks shared by the API and the workflow validator', () => {
     expect(checkAction(complaintActions, { action: 'close', actorRole: agent }, 'received')).toMatchObject({
       ok: false,
       kind: 'refused',
-      message: 'cannot close a case that is received; allowed when resolved',
+      message: 'cannot close a case that is received; allowed when resolved or referred',
     });
   });
 
@@ -61,7 +61,8 @@ describe('action checks shared by the API and the workflow validator', () => {
   });
 
   it('lists the actions a status allows', () => {
-    expect(allowedActions(complaintActions, 'received')).toEqual(['acknowledge', 'note', 'resolve']);
+    expect(allowedActions(complaintActions, 'received')).toEqual(['acknowledge', 'assign', 'note', 'request-info', 'report-preliminary', 'resolve', 'withdraw']);
+    expect(allowedActions(complaintActions, 'awaiting-customer')).toEqual(['assign', 'note', 'customer-reply', 'withdraw']);
     expect(allowedActions(complaintActions, 'closed')).toEqual([]);
   });
 });
