@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
 import { readEnv, requireDatabaseUrl } from '../config';
 import { createDispatcher } from './dispatcher';
@@ -6,6 +6,8 @@ import { createMailer } from './mailer';
 import { createPledgeWorker } from './worker';
 
 const env = readEnv();
+// The SDK logs every bundler module at INFO; warnings and errors are what an operator needs.
+Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
 const sql = postgres(requireDatabaseUrl(env), { onnotice: () => {} });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const worker = await createPledgeWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql });

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { StaffNotificationRequest } from '../activities/case-records';
 import type { NotificationRequest } from '../activities/outbox';
 import { systemActor, type Actor } from '../domain/actors';
@@ -18,7 +18,7 @@ import { cancelClock, meetClock, pauseClock, rescheduleClock, resumeClock, start
 import type { ComplaintSlaPolicy } from '../domain/sla-policy';
 import { addWorkingDays, type WorkingCalendar } from '../domain/working-calendar';
 import { CaseJournal } from './case-journal';
-import { actionFailureTypes, actUpdate, calendarUpdatedSignal, stateQuery } from './protocol';
+import { actUpdate, allowedInputOrThrow, calendarUpdatedSignal, refuseAction, stateQuery } from './protocol';
 import { SlaClocks } from './sla-clocks';
 
 export interface ComplaintInput {
@@ -169,19 +169,10 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
   }
 
   function validate(request: CaseAction): Record<string, unknown> {
-    const checked = checkAction(complaintActions, { action: request.action, input: request.input, actorRole: request.actor.role }, status);
-    if (!checked.ok) {
-      const type = {
-        'unknown-action': actionFailureTypes.unknownAction,
-        forbidden: actionFailureTypes.forbidden,
-        'invalid-input': actionFailureTypes.invalidInput,
-        refused: actionFailureTypes.refused,
-      }[checked.kind];
-      throw ApplicationFailure.create({ type, message: checked.message, details: checked.fields ? [checked.fields] : [], nonRetryable: true });
-    }
+    const input = allowedInputOrThrow(checkAction(complaintActions, { action: request.action, input: request.input, actorRole: request.actor.role }, status));
     const refused = refusal(request.action);
-    if (refused) throw ApplicationFailure.create({ type: actionFailureTypes.refused, message: `cannot ${request.action}: ${refused}`, nonRetryable: true });
-    return checked.input;
+    if (refused) refuseAction(`cannot ${request.action}: ${refused}`);
+    return input;
   }
 
   /** Meets the named clocks that are still open; records each one met. */

@@ -1,4 +1,5 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActionCheck } from '../domain/case-actions';
 import type { CaseAction, CaseState } from '../domain/case-state';
 import type { WorkingCalendar } from '../domain/working-calendar';
 
@@ -19,3 +20,20 @@ export const actionFailureTypes = {
   invalidInput: 'InvalidActionInput',
   refused: 'ActionRefused',
 } as const;
+
+const failureTypeOf = {
+  'unknown-action': actionFailureTypes.unknownAction,
+  forbidden: actionFailureTypes.forbidden,
+  'invalid-input': actionFailureTypes.invalidInput,
+  refused: actionFailureTypes.refused,
+} as const;
+
+/** For `act` validators: the parsed input of an allowed action, or the failure the API turns into a 4xx. */
+export function allowedInputOrThrow(checked: ActionCheck): Record<string, unknown> {
+  if (checked.ok) return checked.input;
+  throw ApplicationFailure.create({ type: failureTypeOf[checked.kind], message: checked.message, details: checked.fields ? [checked.fields] : [], nonRetryable: true });
+}
+
+export function refuseAction(message: string): never {
+  throw ApplicationFailure.create({ type: actionFailureTypes.refused, message, nonRetryable: true });
+}
