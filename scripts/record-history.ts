@@ -9,7 +9,9 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shippedCalendarYears } from '../config/calendar';
 import { defaultComplaintSlaPolicy } from '../domain/sla-policy';
+import { calendarForYears } from '../domain/working-calendar';
 import { seedCustomer, startTestDatabase } from '../test/support/database';
 import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal';
 import { createPledgeWorker } from '../worker/worker';
@@ -37,6 +39,7 @@ try {
       openedBy: agent,
       policy: defaultComplaintSlaPolicy,
       timeZone: 'Asia/Shanghai',
+      calendar: calendarForYears({ version: 'recorded', years: shippedCalendarYears() }, 2025, 2027),
     };
     const handle = await env.client.workflow.start('complaint', { taskQueue, workflowId: 'complaint-CMP-2026-000001', args: [input] });
     await env.sleep(25 * 3600_000); // past the 24 h first-response deadline: warned, breached, escalated
