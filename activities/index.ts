@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { createCaseRecordActivities } from './case-records';
+import { createIncidentActivities } from './incidents';
 
 export interface ActivityDeps {
   sql: postgres.Sql;
@@ -9,5 +10,6 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createCaseRecordActivities(deps.sql),
+    ...createIncidentActivities(deps.sql),
   };
 }

@@ -66,3 +66,53 @@ export async function enqueueNotification(
   if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
   return { queued: inserted.length };
 }
+
+export interface BatchNotificationRequest {
+  /** Stable across retries; the channel is appended, as for single requests. */
+  idempotencyKey: string;
+  customer: { id: string; locale: string; email: string | null; channels: string[] };
+  caseId?: string;
+  templateId: TemplateId;
+  params: Record<string, string>;
+}
+
+/**
+ * The batched form of enqueueNotification for fan-outs: the caller already holds each customer's
+ * contact (it paged through them), every message is rendered by the same renderNotification, and
+ * the whole page goes in one INSERT … SELECT with one wake-up.
+ */
+export async function enqueueNotificationBatch(
+  sql: postgres.Sql | postgres.TransactionSql,
+  requests: readonly BatchNotificationRequest[],
+): Promise<EnqueueResult> {
+  if (requests.length === 0) return { queued: 0 };
+  const rendered = new Map<string, ReturnType<typeof renderNotification>>();
+  const rows = requests.flatMap((request) => {
+    const cacheKey = JSON.stringify([request.templateId, request.customer.locale, request.params]);
+    let message = rendered.get(cacheKey);
+    if (!message) rendered.set(cacheKey, (message = renderNotification(request.templateId, request.customer.locale, request.params)));
+    const recipients: { channel: NotificationChannel; recipient: string | null }[] = [{ channel: 'inbox', recipient: null }];
+    if (request.customer.channels.includes('email') && request.customer.email) recipients.push({ channel: 'email', recipient: request.customer.email });
+    return recipients.map(({ channel, recipient }) => ({
+      idempotency_key: `${request.idempotencyKey}:${channel}`,
+      customer_id: request.customer.id,
+      case_id: request.caseId ?? null,
+      channel,
+      locale: message.locale,
+      template: request.templateId,
+      subject: message.subject,
+      body: message.body,
+      recipient,
+    }));
+  });
+  const inserted = await sql`
+    insert into notifications (idempotency_key, customer_id, case_id, channel, locale, template, subject, body, recipient)
+    select idempotency_key, customer_id, case_id, channel, locale, template, subject, body, recipient
+    from jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) as r(
+      idempotency_key text, customer_id text, case_id text, channel text, locale text,
+      template text, subject text, body text, recipient text)
+    on conflict (idempotency_key) do nothing
+    returning id`;
+  if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
+  return { queued: inserted.length };
+}

@@ -4,11 +4,15 @@ import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, validationHook } from './errors';
 import type { AppEnv } from './router';
+import { alertRoutes } from './routes/alerts';
+import { availabilityRoutes } from './routes/availability';
 import { calendarRoutes } from './routes/calendar';
 import { caseRoutes } from './routes/cases';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
 import { healthRoutes } from './routes/health';
+import { staffRoutes } from './routes/staff';
+import { incidentRoutes } from './routes/incidents';
 
 /** The whole HTTP API, built from its dependencies and served by server.ts (or app.request in tests). */
 export function createApp(deps: ApiDeps) {
@@ -24,6 +28,10 @@ export function createApp(deps: ApiDeps) {
   app.route('/', caseRoutes(deps));
   app.route('/', customerRoutes(deps));
   app.route('/', calendarRoutes(deps));
+  app.route('/', staffRoutes(deps));
+  app.route('/', incidentRoutes(deps));
+  app.route('/', alertRoutes(deps));
+  app.route('/', availabilityRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.doc31('/openapi.json', {

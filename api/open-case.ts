@@ -11,7 +11,8 @@ export interface OpenCaseRequest {
   /** The request body as validated; hashed so a reused Idempotency-Key with another body is refused. */
   body: unknown;
   idempotencyKey?: string;
-  customerId: string;
+  /** Null for cases that concern no single customer (incidents). */
+  customerId: string | null;
   priority: string | null;
   buildInput(caseId: string): unknown;
 }
@@ -34,7 +35,7 @@ export async function openCase(deps: { temporal: Client; sql: postgres.Sql; task
     typedSearchAttributes: [
       { key: caseSearchAttributes.caseType, value: request.type },
       { key: caseSearchAttributes.caseStatus, value: 'opening' },
-      { key: caseSearchAttributes.customerId, value: request.customerId },
+      ...(request.customerId ? [{ key: caseSearchAttributes.customerId, value: request.customerId }] : []),
       { key: caseSearchAttributes.slaBreached, value: false },
       ...(request.priority ? [{ key: caseSearchAttributes.casePriority, value: request.priority }] : []),
     ],

@@ -1,57 +1,120 @@
 /**
- * Records the history of a full complaint life on the time-skipping server into test/histories/,
- * where the replay test checks that today's workflow code still replays it. Re-record only when a
- * change is meant to be incompatible and is guarded by versioning (patched) — never to make the
- * replay test pass.
+ * Records the histories of full case lives on the time-skipping server into test/histories/, where
+ * the replay test checks that today's workflow code still replays them. Files are named
+ * `<workflowType>-<scenario>.json`. Re-record only when a change is meant to be incompatible and is
+ * guarded by versioning (patched) — never to make the replay test pass.
  *
- *   npx tsx scripts/record-history.ts
+ *   npx tsx scripts/record-history.ts              # every scenario
+ *   npx tsx scripts/record-history.ts incident     # only the scenarios of one case type
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shippedCalendarYears } from '../config/calendar';
+import { caseWorkflowId } from '../domain/case-types';
 import { defaultComplaintSlaPolicy } from '../domain/sla-policy';
-import { calendarForYears } from '../domain/working-calendar';
-import { seedCustomer, startTestDatabase } from '../test/support/database';
+import { seedCustomer, startTestDatabase, type TestDatabase } from '../test/support/database';
+import { incidentInput, seedRegion, testCalendar } from '../test/support/incidents';
 import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal';
 import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
-import { actUpdate } from '../workflows/protocol';
+import { alertsSignal } from '../workflows/incident-messages';
+import { actUpdate, stateQuery } from '../workflows/protocol';
 import { repoRoot } from './toolchain/paths';
 
 const taskQueue = 'record-history';
 const agent = { id: 'agent/recorder', role: 'agent' as const };
-const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55499), bundleWorkflows()]);
-try {
+const only = process.argv[2];
+
+async function save(name: string, history: Parameters<typeof historyToJSON>[0]): Promise<void> {
+  const file = join(repoRoot, 'test', 'histories', `${name}.json`);
+  writeFileSync(file, historyToJSON(history));
+  console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+}
+
+const act = (handle: WorkflowHandle, action: string, actionInput: Record<string, unknown>) =>
+  handle.executeUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }] });
+
+async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
   await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  const input: ComplaintInput = {
+    caseId: 'CMP-2026-000001',
+    customerId: 'cust-history',
+    channel: 'phone',
+    category: 'billing',
+    priority: 'P2',
+    priorityReason: 'set by staff at intake',
+    major: false,
+    summary: 'Charged twice for November',
+    description: 'Two identical charges on the 3rd',
+    openedBy: agent,
+    policy: defaultComplaintSlaPolicy,
+    timeZone: 'Asia/Shanghai',
+    calendar: testCalendar(await env.currentTimeMs()),
+  };
+  const handle = await env.client.workflow.start('complaint', { taskQueue, workflowId: 'complaint-CMP-2026-000001', args: [input] });
+  await env.sleep(25 * 3600_000); // past the 24 h first-response deadline: warned, breached, escalated
+  await act(handle, 'acknowledge', { message: 'Sorry for the wait, we are checking your bill' });
+  await act(handle, 'note', { text: 'Duplicate charge confirmed by billing' });
+  await act(handle, 'resolve', { resolution: 'The second charge was refunded' });
+  await act(handle, 'close', {});
+  await handle.result();
+  await save('complaint-breached-then-closed', await handle.fetchHistory());
+}
+
+/**
+ * An incident opened by alerts (signal-with-start), its notice auto-published, an update, the
+ * alerts resolved (recovery + remedies through a fan-out that continues-as-new), a review reminder,
+ * the review submitted. Small pages so the fan-out's first run ends in continue-as-new.
+ */
+async function incidentScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'hist', 'history-region', 5);
+  const now = await env.currentTimeMs();
+  const startsAt = new Date(now - 30 * 60_000).toISOString();
+  const groupKey = '{}:{alertname="FibreCut", region="history-region"}';
+  const input = {
+    ...incidentInput({ caseId: 'INC-2026-000001', startedAtMs: Date.parse(startsAt), scope: null, source: 'alertmanager', policy: { fanoutPageSize: 2, fanoutPagesPerRun: 2 } }),
+    dedupKey: `alertmanager|${groupKey}`,
+    title: 'Fibre cut in history-region',
+  };
+  const alert = { fingerprint: 'f1', labels: { alertname: 'FibreCut', service: 'broadband', region: 'history-region', severity: 'major' }, annotations: { summary: 'Fibre cut' }, startsAt };
+  const sentBy = { id: 'key alertmanager', role: 'alert-source' as const };
+  const handle = await env.client.workflow.signalWithStart('incident', {
+    taskQueue,
+    workflowId: caseWorkflowId('incident', input.caseId),
+    args: [input],
+    signal: alertsSignal,
+    signalArgs: [{ source: 'alertmanager', sentBy, receivedAt: new Date(now).toISOString(), groupKey, alerts: [{ ...alert, status: 'firing', endsAt: null }] }],
+  });
+  await env.sleep(80 * 60_000); // start + 1 h 50 min: the notice was auto-published at start + 1 h 45 min
+  await act(handle, 'post-update', { message: 'Splicing team on site', notifyUsers: true });
+  const resolvedAt = new Date((await env.currentTimeMs()) - 60_000).toISOString();
+  await handle.signal(alertsSignal, { source: 'alertmanager', sentBy, receivedAt: resolvedAt, groupKey, alerts: [{ ...alert, status: 'resolved', endsAt: resolvedAt }] });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const state = await handle.query(stateQuery);
+    if ((state.details.recovery as { completedAt: string | null }).completedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await env.sleep(25 * 3600_000); // a review reminder
+  await act(handle, 'submit-review', { summary: 'A digger cut the trunk', rootCause: 'Unmarked trunk route', followUps: ['Mark the route'] });
+  await handle.result();
+  const history = await handle.fetchHistory();
+  await save('incident-alert-auto-notice-resolved-reviewed', history);
+
+  // The recovery fan-out's first run (it ends in continue-as-new) and its last run.
+  const recoveryStarted = history.events?.find((event) => event.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId?.endsWith('-recovery'));
+  const execution = recoveryStarted!.childWorkflowExecutionStartedEventAttributes!.workflowExecution!;
+  await save('incidentFanout-recovery-first-run', await env.client.workflow.getHandle(execution.workflowId!, execution.runId!).fetchHistory());
+  await save('incidentFanout-recovery-last-run', await env.client.workflow.getHandle(execution.workflowId!).fetchHistory());
+}
+
+const scenarios = { complaint: complaintScenario, incident: incidentScenario };
+const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
+try {
   const worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
   await worker.runUntil(async () => {
-    const input: ComplaintInput = {
-      caseId: 'CMP-2026-000001',
-      customerId: 'cust-history',
-      channel: 'phone',
-      category: 'billing',
-      priority: 'P2',
-      priorityReason: 'set by staff at intake',
-      major: false,
-      summary: 'Charged twice for November',
-      description: 'Two identical charges on the 3rd',
-      openedBy: agent,
-      policy: defaultComplaintSlaPolicy,
-      timeZone: 'Asia/Shanghai',
-      calendar: calendarForYears({ version: 'recorded', years: shippedCalendarYears() }, 2025, 2027),
-    };
-    const handle = await env.client.workflow.start('complaint', { taskQueue, workflowId: 'complaint-CMP-2026-000001', args: [input] });
-    await env.sleep(25 * 3600_000); // past the 24 h first-response deadline: warned, breached, escalated
-    const act = (action: string, actionInput: Record<string, unknown>) => handle.executeUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }] });
-    await act('acknowledge', { message: 'Sorry for the wait, we are checking your bill' });
-    await act('note', { text: 'Duplicate charge confirmed by billing' });
-    await act('resolve', { resolution: 'The second charge was refunded' });
-    await act('close', {});
-    await handle.result();
-    const file = join(repoRoot, 'test', 'histories', 'complaint-breached-then-closed.json');
-    writeFileSync(file, historyToJSON(await handle.fetchHistory()));
-    console.log(`recorded ${file}`);
+    for (const [type, record] of Object.entries(scenarios)) if (!only || only === type) await record(env, db);
   });
 } finally {
   await env.teardown();

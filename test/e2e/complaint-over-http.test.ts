@@ -152,6 +152,81 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(visible).toContain(`complaint-${caseId}`);
   });
 
+  it('C2-C12: one full life of a complaint over HTTP, and a closed case refuses every action', async () => {
+    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'Slow broadband every evening', category: 'network-quality', major: true } });
+    expect(opened.status).toBe(201);
+    expect(opened.body.deadlines.map((deadline: { name: string }) => deadline.name)).toEqual(['firstResponse', 'fullResponse', 'preliminary', 'result']);
+    const caseId: string = opened.body.caseId;
+    const act = async (action: string, input: Record<string, unknown>, key = keys.agent) => {
+      const response = await call('POST', `/v1/cases/${caseId}/actions/${action}`, { key, body: { input } });
+      expect(response.status, `${action}: ${JSON.stringify(response.body)}`).toBe(200);
+      return response.body;
+    };
+    await act('acknowledge', { message: 'We are measuring your line' });
+    expect((await act('request-info', { question: 'When exactly does it slow down?' })).status).toBe('awaiting-customer');
+    expect((await act('customer-reply', { message: 'From 20:00 to 23:00' })).status).toBe('acknowledged');
+    await act('assign', { assignee: 'network-team' });
+    await act('report-preliminary', { finding: 'Congestion on the district uplink' });
+    await act('resolve', { resolution: 'The uplink was doubled on 24 Nov' });
+    await act('rate', { rating: 3, comment: 'Took a while' });
+    await act('dispute', { reason: 'Still slow at 22:00' });
+    const forbidden = await call('POST', `/v1/cases/${caseId}/actions/arbitrate`, { key: keys.agent, body: { input: { decision: 'uphold', reasons: 'x' } } });
+    expect(forbidden.status).toBe(403);
+    await act('arbitrate', { decision: 'uphold', reasons: 'Measurements meet the contracted speed' }, keys.supervisor);
+    await act('refer-third-party', { body: 'Internet Society of China', reference: 'ISC-2026-0099' });
+    const closed = await act('close', { reason: 'Referred' });
+    expect(closed.status).toBe('closed');
+
+    const afterClose = await eventually(
+      () => call('POST', `/v1/cases/${caseId}/actions/note`, { key: keys.agent, body: { input: { text: 'late note' } } }),
+      (response) => response.status === 409,
+    );
+    expect(afterClose.body.error.code).toBe('case_closed');
+    const read = await call('GET', `/v1/cases/${caseId}`, { key: keys.auditor });
+    expect(read.body).toMatchObject({ status: 'closed', nextStep: null, details: { rating: { rating: 3 }, referral: { reference: 'ISC-2026-0099' } } });
+    const events = await call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(
+      expect.arrayContaining(['sla.paused', 'sla.resumed', 'complaint.assigned', 'complaint.arbitrated', 'complaint.referred', 'complaint.closed']),
+    );
+  });
+
+  it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API and by supervisors', async () => {
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, category: 'account-security', summary: 'Password changed by someone else', receivedAt: twoHoursAgo } });
+    expect(opened.status).toBe(201);
+    const caseId: string = opened.body.caseId;
+    const breached = await eventually(
+      () => call('GET', `/v1/cases/${caseId}`, { key: keys.agent }),
+      (response) => response.body.slaBreached === true,
+    );
+    expect(breached.body.priority).toBe('P1');
+    expect(breached.body.deadlines.find((deadline: { name: string }) => deadline.name === 'firstResponse').state).toBe('breached');
+    const visible = await eventually(
+      async () => {
+        const found: string[] = [];
+        for await (const workflow of new Client({ connection: clientConnection }).workflow.list({ query: `CaseType = 'complaint' AND SlaBreached = true` })) found.push(workflow.workflowId);
+        return found;
+      },
+      (found) => found.includes(`complaint-${caseId}`),
+    );
+    expect(visible).toContain(`complaint-${caseId}`);
+    const listed = await eventually(() => call('GET', '/v1/cases?breached=true', { key: keys.supervisor }), (response) => response.body.cases.some((c: { caseId: string }) => c.caseId === caseId));
+    expect(listed.body.cases.find((c: { caseId: string }) => c.caseId === caseId).slaBreached).toBe(true);
+    const staff = await call('GET', '/v1/staff/notifications', { key: keys.supervisor });
+    expect(staff.body.notifications.some((n: { caseId: string; kind: string }) => n.caseId === caseId && n.kind === 'sla.breached')).toBe(true);
+  });
+
+  it('serves the working calendar and lets only supervisors load a year', async () => {
+    const calendar = await call('GET', '/v1/calendar', { key: keys.auditor });
+    expect(calendar.body.years.find((year: { year: number }) => year.year === 2026)).toMatchObject({ source: expect.stringMatching(/^chinese-days@/) });
+    expect((await call('PUT', '/v1/calendar/years/2031', { key: keys.agent, body: { holidays: [], workdays: [] } })).status).toBe(403);
+    const wrongYear = await call('PUT', '/v1/calendar/years/2031', { key: keys.supervisor, body: { holidays: ['2030-01-01'], workdays: [] } });
+    expect(wrongYear.status).toBe(422);
+    const loaded = await call('PUT', '/v1/calendar/years/2031', { key: keys.supervisor, body: { holidays: ['2031-01-01'], workdays: [] } });
+    expect(loaded.status).toBe(200);
+    expect(loaded.body.version).toMatch(/operator 2031:/);
+  });
+
   it('answers bad requests with the status and the field at fault', async () => {
     expect((await call('GET', '/v1/cases')).status).toBe(401);
     expect((await call('GET', '/v1/cases', { key: 'not-a-key' })).status).toBe(401);

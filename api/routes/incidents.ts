@@ -1,0 +1,87 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { loadWorkingCalendar } from '../../config/calendar';
+import { manualIncidentSchema } from '../../domain/incident';
+import { calendarForYears } from '../../domain/working-calendar';
+import type { IncidentInput } from '../../workflows/incident';
+import { requireRole } from '../auth';
+import { readCaseStateOnceStarted } from '../case-workflows';
+import type { ApiDeps } from '../deps';
+import { ApiError, errorBodySchema } from '../errors';
+import { openCase } from '../open-case';
+import { newRouter } from '../router';
+import { bearer, deadlineSchema } from '../schemas';
+
+/** Clock skew tolerated on a start time in the future (a monitoring host slightly ahead of ours). */
+export const futureToleranceMs = 5 * 60_000;
+
+export function yearIn(timeZone: string, atMs: number): number {
+  return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(new Date(atMs)));
+}
+
+/** What every incident pins when it opens: policies, zone, and the calendar years it can reach (O6). */
+export async function pinnedIncidentTerms(deps: ApiDeps): Promise<Pick<IncidentInput, 'policy' | 'compensation' | 'timeZone' | 'calendar'>> {
+  const year = yearIn(deps.policies.timeZone, Date.now());
+  const calendar = calendarForYears(await loadWorkingCalendar(deps.sql), year, year + 1);
+  return { policy: deps.policies.incident, compensation: deps.policies.compensation, timeZone: deps.policies.timeZone, calendar };
+}
+
+const openedIncidentSchema = z
+  .object({ caseId: z.string(), workflowId: z.string(), status: z.string(), deadlines: z.array(deadlineSchema) })
+  .openapi('OpenedIncident');
+
+const createIncident = createRoute({
+  method: 'post',
+  path: '/v1/incidents',
+  tags: ['incidents'],
+  summary: 'Open an incident by hand (O1): its notice, repair and review clocks start from the outage start',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor')] as const,
+  request: {
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same incident' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: manualIncidentSchema.openapi('IncidentIntake') } } },
+  },
+  responses: {
+    201: { description: 'Opened (or the same incident again for a repeated Idempotency-Key)', content: { 'application/json': { schema: openedIncidentSchema } } },
+    422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
+  },
+});
+
+export function incidentRoutes(deps: ApiDeps) {
+  return newRouter().openapi(createIncident, async (c) => {
+    const intake = c.req.valid('json');
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const now = Date.now();
+    const startedAtMs = intake.startedAt ? Date.parse(intake.startedAt) : now;
+    if (startedAtMs > now + futureToleranceMs) {
+      throw new ApiError(422, 'invalid_request', 'the outage cannot start in the future', [{ field: 'startedAt', message: 'must not be later than now' }]);
+    }
+    const terms = await pinnedIncidentTerms(deps);
+    const opened = await openCase(
+      { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
+      {
+        type: 'incident',
+        body: intake,
+        idempotencyKey,
+        customerId: null,
+        priority: intake.severity,
+        buildInput: (caseId): IncidentInput => ({
+          caseId,
+          source: 'manual',
+          dedupKey: null,
+          title: intake.title,
+          description: intake.description,
+          startedAt: new Date(startedAtMs).toISOString(),
+          severity: intake.severity,
+          scope: intake.scope,
+          openedBy: c.get('actor'),
+          ...terms,
+        }),
+      },
+    );
+    const state = await readCaseStateOnceStarted(deps.temporal, opened.caseId);
+    if (opened.replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json({ caseId: opened.caseId, workflowId: opened.workflowId, status: state?.status ?? 'open', deadlines: state?.deadlines ?? [] }, 201);
+  });
+}

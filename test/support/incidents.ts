@@ -1,0 +1,69 @@
+import type postgres from 'postgres';
+import { shippedCalendarYears } from '../../config/calendar';
+import { defaultCompensationPolicy } from '../../domain/compensation-policy';
+import type { IncidentScope } from '../../domain/incident';
+import { defaultIncidentPolicy, type IncidentPolicy } from '../../domain/incident-policy';
+import { calendarForYears } from '../../domain/working-calendar';
+import type { IncidentInput } from '../../workflows/incident';
+
+export const testTimeZone = 'Asia/Shanghai';
+
+/** The shipped calendar, as the API pins it (this year and the next). */
+export function testCalendar(atMs: number) {
+  const year = new Date(atMs).getUTCFullYear();
+  return calendarForYears({ version: 'chinese-days (test)', years: shippedCalendarYears() }, year, year + 1);
+}
+
+export function incidentInput(options: {
+  caseId: string;
+  startedAtMs: number;
+  scope?: IncidentScope | null;
+  title?: string;
+  source?: IncidentInput['source'];
+  policy?: Partial<IncidentPolicy>;
+}): IncidentInput {
+  return {
+    caseId: options.caseId,
+    source: options.source ?? 'manual',
+    dedupKey: null,
+    title: options.title ?? 'Broadband outage in the test region',
+    description: 'A fibre trunk is down; engineers are on their way.',
+    startedAt: new Date(options.startedAtMs).toISOString(),
+    severity: options.scope === null ? null : 'SEV2',
+    scope: options.scope ?? null,
+    openedBy: { id: 'agent/test', role: 'agent' },
+    policy: { ...defaultIncidentPolicy, ...options.policy },
+    compensation: defaultCompensationPolicy,
+    timeZone: testTimeZone,
+    calendar: testCalendar(options.startedAtMs),
+  };
+}
+
+/**
+ * `count` customers `<prefix>-000001`… in one region with the broadband service, in one statement:
+ * every 3rd in English, every 2nd with e-mail, plans rotating so remedies differ.
+ */
+export async function seedRegion(sql: postgres.Sql, prefix: string, region: string, count: number): Promise<void> {
+  await sql`
+    insert into customers (id, name, email, channels, locale, plan, services, region)
+    select ${prefix} || '-' || lpad(n::text, 6, '0'),
+           'Customer ' || n,
+           case when n % 2 = 0 then ${prefix} || n || '@example.com' end,
+           case when n % 2 = 0 then '{inbox,email}'::text[] else '{inbox}'::text[] end,
+           case when n % 3 = 0 then 'en' else 'zh-CN' end,
+           (array['home-100m', 'home-500m', 'home-1000m', 'business-1g'])[1 + n % 4],
+           '{broadband}'::text[],
+           ${region}
+    from generate_series(1, ${count}) as n
+    on conflict (id) do nothing`;
+}
+
+/** Polls until `accept` holds (or the time is up, returning the last value for the assertion to show). */
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,0 +1,68 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app';
+import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
+import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
+import { createPledgeWorker } from '../../worker/worker';
+import { searchAttributeRegistrations } from '../../workflows/search-attributes';
+import { startTestDatabase, type TestDatabase } from './database';
+import { bundleWorkflows } from './temporal';
+
+export const devKeys = { agent: 'dev-agent-key', supervisor: 'dev-supervisor-key', auditor: 'dev-auditor-key', alertSource: 'dev-alert-key' };
+
+export interface RunningStack {
+  db: TestDatabase;
+  temporal: Client;
+  baseUrl: string;
+  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** The whole stack as ops staff and monitoring meet it: real Temporal dev server, real worker, real Postgres, the API over HTTP. */
+export async function startStack(ports: { postgres: number; temporal: number; temporalUi: number }, taskQueue: string): Promise<RunningStack> {
+  const [devServer, db, bundle]: [RunningDevServer, TestDatabase, Awaited<ReturnType<typeof bundleWorkflows>>] = await Promise.all([
+    startTemporalDevServer({ port: ports.temporal, uiPort: ports.temporalUi, namespace: 'default', searchAttributes: searchAttributeRegistrations }),
+    startTestDatabase(ports.postgres),
+    bundleWorkflows(),
+  ]);
+  const workerConnection = await NativeConnection.connect({ address: devServer.address });
+  const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
+  const workerRunning = worker.run();
+  const clientConnection = await Connection.connect({ address: devServer.address });
+  const temporal = new Client({ connection: clientConnection });
+  const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
+  const app = createApp({ temporal, sql: db.sql, apiKeys: parseApiKeys(env), policies: loadPolicies(env), taskQueue });
+  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    db,
+    temporal,
+    baseUrl,
+    async call(method, path, options = {}) {
+      const response = await fetch(baseUrl + path, {
+        method,
+        headers: {
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...options.headers,
+        },
+        body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    },
+    async stop() {
+      server.close();
+      worker.shutdown();
+      await workerRunning;
+      await workerConnection.close();
+      await clientConnection.close();
+      await devServer.stop();
+      await db.stop();
+    },
+  };
+}
