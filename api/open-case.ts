@@ -3,7 +3,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@t
 import type postgres from 'postgres';
 import type { CaseType } from '../domain/case-types';
 import { caseWorkflowId, formatCaseId } from '../domain/case-types';
-import { caseSearchAttributes } from '../workflows/search-attributes';
+import { caseStaticSummary, initialCaseSearchAttributes } from '../workflows/search-attributes';
 import { ApiError } from './errors';
 
 export interface OpenCaseRequest {
@@ -14,6 +14,8 @@ export interface OpenCaseRequest {
   /** Null for cases that concern no single customer (incidents). */
   customerId: string | null;
   priority: string | null;
+  /** One human line for the Temporal UI's workflow list. */
+  title: string;
   buildInput(caseId: string): unknown;
 }
 
@@ -32,13 +34,8 @@ export async function openCase(deps: { temporal: Client; sql: postgres.Sql; task
     args: [request.buildInput(caseId.caseId)],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    typedSearchAttributes: [
-      { key: caseSearchAttributes.caseType, value: request.type },
-      { key: caseSearchAttributes.caseStatus, value: 'opening' },
-      ...(request.customerId ? [{ key: caseSearchAttributes.customerId, value: request.customerId }] : []),
-      { key: caseSearchAttributes.slaBreached, value: false },
-      ...(request.priority ? [{ key: caseSearchAttributes.casePriority, value: request.priority }] : []),
-    ],
+    typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
+    staticSummary: caseStaticSummary(request.type, caseId.caseId, request.title),
   });
   return { caseId: caseId.caseId, workflowId, replayed: caseId.replayed };
 }

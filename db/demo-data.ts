@@ -39,3 +39,16 @@ export const demoComplaints = [
   { key: 'demo-complaint-2', body: { customerId: 'cust-000002', channel: 'phone', category: 'account-security', summary: 'Someone changed my account password' } },
   { key: 'demo-complaint-3', body: { customerId: 'cust-000005', channel: 'email', category: 'billing', summary: 'Charged twice for November' } },
 ];
+
+/** One open outage, so the incident views are not empty on a first start. */
+export const demoIncidents = [
+  {
+    key: 'demo-incident-1',
+    body: {
+      title: 'IPTV streams freeze in Chengdu',
+      description: 'Live channels stop after a few seconds; video on demand works.',
+      severity: 'SEV3',
+      scope: { services: ['iptv'], regions: ['chengdu'] },
+    },
+  },
+];

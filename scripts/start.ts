@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { devApiKeys, readEnv } from '../config';
-import { demoComplaints, seedDemoCustomers } from '../db/demo-data';
+import { demoComplaints, demoIncidents, seedDemoCustomers } from '../db/demo-data';
 import { migrate } from '../db/migrate';
 import { searchAttributeRegistrations } from '../workflows/search-attributes';
 import { dataDir, repoRoot } from './toolchain/paths';
@@ -62,7 +62,7 @@ try {
   const apiUrl = `http://127.0.0.1:${env.PORT}`;
   await waitForReady(apiUrl);
   const agentKey = /(?:^|,)agent:([^,]+)/.exec(apiKeys)?.[1];
-  if (agentKey) await openDemoComplaints(apiUrl, agentKey);
+  if (agentKey) await openDemoCases(apiUrl, agentKey);
 
   console.log(`
 Pledge is running.
@@ -126,9 +126,10 @@ async function waitForReady(apiUrl: string): Promise<void> {
   throw new Error(`the API did not become ready in 2 minutes: ${last}`);
 }
 
-async function openDemoComplaints(apiUrl: string, agentKey: string): Promise<void> {
-  for (const demo of demoComplaints) {
-    const response = await fetch(`${apiUrl}/v1/complaints`, {
+async function openDemoCases(apiUrl: string, agentKey: string): Promise<void> {
+  const demos = [...demoComplaints.map((demo) => ({ ...demo, path: '/v1/complaints' })), ...demoIncidents.map((demo) => ({ ...demo, path: '/v1/incidents' }))];
+  for (const demo of demos) {
+    const response = await fetch(`${apiUrl}${demo.path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json', 'idempotency-key': demo.key, 'x-actor-name': 'demo' },
       body: JSON.stringify(demo.body),

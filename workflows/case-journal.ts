@@ -1,7 +1,7 @@
-import { proxyActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { Actor } from '../domain/actors';
-import { caseHeadline, nextPendingDeadline, type CaseState } from '../domain/case-state';
+import { caseHeadline, nextPendingDeadline, type CaseState, type DeadlineView } from '../domain/case-state';
 import type { StaffNotificationRequest } from '../activities/case-records';
 import type { NotificationRequest } from '../activities/outbox';
 import { caseSearchAttributes } from './search-attributes';
@@ -63,4 +63,16 @@ export function publishCaseState(state: CaseState): void {
     { key: caseSearchAttributes.nextDeadlineAt, value: nextDeadline?.dueAt ? new Date(nextDeadline.dueAt) : null },
   ]);
   upsertMemo({ summary: caseHeadline(state) });
+  setCurrentDetails(caseDetailsMarkdown(state, nextDeadline));
+}
+
+/** The "current details" panel of the Temporal UI: where the case stands and what it races against. */
+function caseDetailsMarkdown(state: CaseState, nextDeadline: DeadlineView | undefined): string {
+  const lines = [
+    `**${state.caseId}** · ${state.type} · **${state.status}**${state.priority ? ` · ${state.priority}` : ''}${state.slaBreached ? ' · **SLA breached**' : ''}`,
+    state.nextStep ? `Next: ${state.nextStep}` : 'Closed',
+    nextDeadline ? `Next deadline: ${nextDeadline.name} due ${nextDeadline.dueAt}` : null,
+    ...state.deadlines.map((deadline) => `- ${deadline.name}: ${deadline.state}${deadline.dueAt ? ` (due ${deadline.dueAt})` : ''}${deadline.provisional ? ' — provisional' : ''}`),
+  ];
+  return lines.filter((line): line is string => line !== null).join('\n');
 }

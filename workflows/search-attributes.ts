@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { CaseType } from '../domain/case-types';
 
 /** Typed search attributes every case workflow sets at start and upserts on every change. */
 export const caseSearchAttributes = {
@@ -19,3 +20,19 @@ export const searchAttributeRegistrations = {
   SlaBreached: 'Bool',
   NextDeadlineAt: 'Datetime',
 } as const;
+
+/** What a case shows in visibility from the moment it is started, before its first workflow task. */
+export function initialCaseSearchAttributes(options: { type: CaseType; customerId: string | null; priority: string | null }): SearchAttributePair[] {
+  return [
+    { key: caseSearchAttributes.caseType, value: options.type },
+    { key: caseSearchAttributes.caseStatus, value: 'opening' },
+    { key: caseSearchAttributes.slaBreached, value: false },
+    ...(options.customerId ? [{ key: caseSearchAttributes.customerId, value: options.customerId }] : []),
+    ...(options.priority ? [{ key: caseSearchAttributes.casePriority, value: options.priority }] : []),
+  ];
+}
+
+/** The line the Temporal UI shows for a case in its workflow list (user metadata "summary"). */
+export function caseStaticSummary(type: CaseType, caseId: string, title: string): string {
+  return `${caseId} · ${type} · ${title}`.slice(0, 200);
+}

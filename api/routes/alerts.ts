@@ -5,7 +5,7 @@ import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
 import { alertGroupDedupKey, defaultSeverity, severityFromLabel, worstSeverity, type AlertBatch, type IncidentAlert } from '../../domain/incident';
 import type { IncidentInput } from '../../workflows/incident';
 import { alertsSignal } from '../../workflows/incident-messages';
-import { caseSearchAttributes } from '../../workflows/search-attributes';
+import { caseStaticSummary, initialCaseSearchAttributes } from '../../workflows/search-attributes';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { errorBodySchema } from '../errors';
@@ -163,12 +163,8 @@ export function alertRoutes(deps: ApiDeps) {
           signalArgs: [batch],
           // A finished incident is never started again under its number.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: [
-            { key: caseSearchAttributes.caseType, value: 'incident' },
-            { key: caseSearchAttributes.caseStatus, value: 'opening' },
-            { key: caseSearchAttributes.casePriority, value: severity },
-            { key: caseSearchAttributes.slaBreached, value: false },
-          ],
+          typedSearchAttributes: initialCaseSearchAttributes({ type: 'incident', customerId: null, priority: severity }),
+          staticSummary: caseStaticSummary('incident', caseId, input.title),
         });
       } catch (error) {
         // The incident these alerts belong to is already closed: nothing is left to apply.

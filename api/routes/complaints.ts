@@ -53,6 +53,7 @@ export function complaintRoutes(deps: ApiDeps) {
         idempotencyKey,
         customerId: intake.customerId,
         priority,
+        title: intake.summary,
         buildInput: (caseId): ComplaintInput => ({
           caseId,
           customerId: intake.customerId,

@@ -66,6 +66,7 @@ export function incidentRoutes(deps: ApiDeps) {
         idempotencyKey,
         customerId: null,
         priority: intake.severity,
+        title: intake.title,
         buildInput: (caseId): IncidentInput => ({
           caseId,
           source: 'manual',

@@ -150,6 +150,12 @@ describe('a complaint over HTTP against the real stack', () => {
       (found) => found.includes(`complaint-${caseId}`),
     );
     expect(visible).toContain(`complaint-${caseId}`);
+
+    // What someone watching the Temporal UI sees: the list's summary line and the case's current details.
+    const handle = new Client({ connection: clientConnection }).workflow.getHandle(`complaint-${caseId}`);
+    expect(await (await handle.describe()).staticSummary()).toBe(`${caseId} · complaint · Charged twice for November`);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`**${caseId}** · complaint · **acknowledged** · P3`);
   });
 
   it('C2-C12: one full life of a complaint over HTTP, and a closed case refuses every action', async () => {
