@@ -36,10 +36,9 @@ async function save(name: string, history: Parameters<typeof historyToJSON>[0]):
 const act = (handle: WorkflowHandle, action: string, actionInput: Record<string, unknown>) =>
   handle.executeUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }] });
 
-async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
-  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
-  const input: ComplaintInput = {
-    caseId: 'CMP-2026-000001',
+function complaintInput(caseId: string, calendar: ComplaintInput['calendar']): ComplaintInput {
+  return {
+    caseId,
     customerId: 'cust-history',
     channel: 'phone',
     category: 'billing',
@@ -51,16 +50,44 @@ async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase)
     openedBy: agent,
     policy: defaultComplaintSlaPolicy,
     timeZone: 'Asia/Shanghai',
-    calendar: testCalendar(await env.currentTimeMs()),
+    calendar,
   };
-  const handle = await env.client.workflow.start('complaint', { taskQueue, workflowId: 'complaint-CMP-2026-000001', args: [input] });
+}
+
+/**
+ * Two complaint lives: one breached, acknowledged late and closed by staff; one paused for the
+ * user, disputed, overturned by a supervisor, resolved again, reopened and closed by itself.
+ */
+async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  const calendar = testCalendar(await env.currentTimeMs());
+  const start = (caseId: string) =>
+    env.client.workflow.start('complaint', { taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [complaintInput(caseId, calendar)] });
+
+  const breached = await start('CMP-2026-000001');
   await env.sleep(25 * 3600_000); // past the 24 h first-response deadline: warned, breached, escalated
-  await act(handle, 'acknowledge', { message: 'Sorry for the wait, we are checking your bill' });
-  await act(handle, 'note', { text: 'Duplicate charge confirmed by billing' });
-  await act(handle, 'resolve', { resolution: 'The second charge was refunded' });
-  await act(handle, 'close', {});
-  await handle.result();
-  await save('complaint-breached-then-closed', await handle.fetchHistory());
+  await act(breached, 'acknowledge', { message: 'Sorry for the wait, we are checking your bill' });
+  await act(breached, 'note', { text: 'Duplicate charge confirmed by billing' });
+  await act(breached, 'resolve', { resolution: 'The second charge was refunded' });
+  await act(breached, 'close', {});
+  await breached.result();
+  await save('complaint-breached-then-closed', await breached.fetchHistory());
+
+  const disputed = await start('CMP-2026-000002');
+  await act(disputed, 'request-info', { question: 'Which invoice?' });
+  await env.sleep(2 * 24 * 3600_000);
+  await act(disputed, 'customer-reply', { message: 'INV-1187' });
+  await act(disputed, 'report-preliminary', { finding: 'A duplicate charge' });
+  await act(disputed, 'resolve', { resolution: 'Refunded' });
+  await act(disputed, 'rate', { rating: 2 });
+  await act(disputed, 'dispute', { reason: 'Not refunded' });
+  await disputed.executeUpdate(actUpdate, { args: [{ action: 'arbitrate', input: { decision: 'overturn', reasons: 'Refund failed' }, actor: { id: 'supervisor/recorder', role: 'supervisor' } }] });
+  await act(disputed, 'resolve', { resolution: 'Refunded again, confirmed by the bank' });
+  await act(disputed, 'reopen', { reason: 'Charged a third time' });
+  await act(disputed, 'resolve', { resolution: 'The third charge is cancelled' });
+  await env.sleep(8 * 24 * 3600_000); // the dispute and reopen windows end: closed by itself
+  await disputed.result();
+  await save('complaint-paused-disputed-reopened-autoclosed', await disputed.fetchHistory());
 }
 
 /**

@@ -281,6 +281,7 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
             startResultClock(now);
           }
           await journal.record('complaint.arbitrated', request.actor, arbitration, [tellCustomer(step, 'complaint.arbitrated', message)]);
+          if (arbitration.decision === 'overturn') await journal.record('sla.started', systemActor, clocks.startedEventData(resultClock));
           break;
         }
         case 'refer-third-party':
@@ -296,6 +297,7 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
           reopenCount++;
           startResultClock(now);
           await journal.record('complaint.reopened', request.actor, { reason: text('reason'), resultDueAt: new Date(clocks.get(resultClock)!.dueAtMs).toISOString() }, [tellCustomer(step, 'complaint.reopened')]);
+          await journal.record('sla.started', systemActor, clocks.startedEventData(resultClock));
           break;
         case 'withdraw':
           status = 'closed';
@@ -379,15 +381,17 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
     },
     [tellCustomer('received', 'complaint.received')],
   );
+  for (const clock of clocks.all()) await journal.record('sla.started', systemActor, clocks.startedEventData(clock.name));
 
-  let appliedCalendar = calendar;
+  let appliedCalendar = input.calendar;
   while (status !== 'closed') {
-    const seenRevision = revision;
-    const dueEvents = await clocks.waitForChangeOrDue(() => revision !== seenRevision, windowEndsAtMs());
+    // A calendar signalled at any time, even before this loop first ran, is applied here.
     if (calendar !== appliedCalendar) {
       appliedCalendar = calendar;
       await applyCalendar();
     }
+    const seenRevision = revision;
+    const dueEvents = await clocks.waitForChangeOrDue(() => revision !== seenRevision, windowEndsAtMs());
     for (const event of dueEvents) await onClockEvent(event);
     const windowEnd = windowEndsAtMs();
     if (windowEnd !== undefined && Date.now() >= windowEnd) {

@@ -42,6 +42,20 @@ export class SlaClocks {
     return [...this.clocks.values()].flatMap((clock) => fireDueEvents(clock, now));
   }
 
+  /** What the timeline records when a clock starts: its promise, due time and the rules it came from. */
+  startedEventData(name: string): Record<string, unknown> {
+    const clock = this.clocks.get(name);
+    if (!clock) throw new Error(`no clock ${name}`);
+    return {
+      clock: clock.name,
+      startedAt: new Date(clock.startedAtMs).toISOString(),
+      dueAt: new Date(clock.dueAtMs).toISOString(),
+      warnAt: new Date(clock.warnAtMs).toISOString(),
+      policyVersion: clock.policyVersion,
+      ...(clock.calendarVersion === undefined ? {} : { calendarVersion: clock.calendarVersion, provisional: clock.provisional ?? false }),
+    };
+  }
+
   views(): DeadlineView[] {
     return [...this.clocks.values()].map((clock) => ({
       name: clock.name,

@@ -130,8 +130,16 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(listed.body.cases[0]).toMatchObject({ caseId, status: 'acknowledged', slaBreached: false });
 
     const events = await call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
-    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['complaint.received', 'complaint.acknowledged', 'sla.met']);
-    expect(events.body.events[1].actor).toEqual({ id: expect.stringContaining('alice'), role: 'agent' });
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual([
+      'complaint.received',
+      'sla.started',
+      'sla.started',
+      'sla.started',
+      'complaint.acknowledged',
+      'sla.met',
+    ]);
+    expect(events.body.events.slice(1, 4).map((event: { data: { clock: string } }) => event.data.clock)).toEqual(['firstResponse', 'preliminary', 'result']);
+    expect(events.body.events[4].actor).toEqual({ id: expect.stringContaining('alice'), role: 'agent' });
 
     const notifications = await eventually(
       () => call('GET', '/v1/customers/cust-e2e/notifications', { key: keys.agent }),
