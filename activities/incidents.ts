@@ -136,8 +136,26 @@ export function createIncidentActivities(sql: postgres.Sql) {
     },
 
     /** O2: the incident resolved, so its alert group is free: the group's next outage opens a new incident. */
-    async closeAlertGroup(input: { caseId: string; closedAt: string }): Promise<void> {
-      await sql`update incident_alert_groups set closed_at = ${input.closedAt} where case_id = ${input.caseId} and closed_at is null`;
+    /**
+     * O2: the group's next outage opens a new incident. Alerts the API tied to this incident that the
+     * workflow never saw (they raced its resolution) are released with the group, under the same
+     * per-group lock as the API, so their next re-send opens that new incident instead of vanishing.
+     */
+    async closeAlertGroup(input: { caseId: string; closedAt: string; dedupKey?: string | null; knownAlerts?: { fingerprint: string; startsAt: string }[] }): Promise<{ released: number }> {
+      return sql.begin(async (tx) => {
+        if (input.dedupKey) await tx`select pg_advisory_xact_lock(hashtextextended(${input.dedupKey}, 0))`;
+        await tx`update incident_alert_groups set closed_at = ${input.closedAt} where case_id = ${input.caseId} and closed_at is null`;
+        if (!input.knownAlerts) return { released: 0 };
+        const released = await tx`
+          delete from incident_alerts
+          where case_id = ${input.caseId}
+            and (fingerprint, starts_at) not in (
+              select fingerprint, starts_at
+              from unnest(${input.knownAlerts.map((alert) => alert.fingerprint)}::text[], ${input.knownAlerts.map((alert) => alert.startsAt)}::timestamptz[])
+                as known(fingerprint, starts_at))
+          returning fingerprint`;
+        return { released: released.length };
+      });
     },
 
     /** O9: the incident's outage interval and reach, kept current for availability. */

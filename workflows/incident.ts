@@ -455,7 +455,10 @@ export async function incident(input: IncidentInput): Promise<IncidentOutcome> {
       reviewDueProvisional: reviewDue.provisional,
     });
     if (notice.supersededByRecovery) await journal.record('sla.met', systemActor, { clock: clockNames.notice, late: now > schedule.dueAtMs, byRecoveryNotice: true });
-    await closeAlertGroup({ caseId: input.caseId, closedAt: new Date(now).toISOString() });
+    const knownAlerts = [...alerts.values()].map((alert) => ({ fingerprint: alert.fingerprint, startsAt: alert.startsAt }));
+    const closed = await closeAlertGroup({ caseId: input.caseId, closedAt: new Date(now).toISOString(), dedupKey: input.dedupKey, knownAlerts });
+    // Histories recorded before the activity answered anything replay with no result here.
+    if ((closed?.released ?? 0) > 0) await journal.record('incident.alerts-released', systemActor, { released: closed!.released, reason: 'arrived while the incident resolved; their next re-send opens a new incident' });
     await recordOutage(outageRecord());
     queueFanout('recovery', `${workflowId}:recovery`);
   }

@@ -177,3 +177,52 @@ describe('incident clocks on the time-skipping server', () => {
     expect(history.events?.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
   });
 });
+
+describe('alert groups (O2)', () => {
+  it('O2: an alert that raced the resolution is released with the group, so its next re-send opens a new incident', async () => {
+    const now = await env.currentTimeMs();
+    const startsAt = new Date(now - minutes(10)).toISOString();
+    const dedupKey = 'alertmanager|{}:{alertname="Race"}';
+    const input: IncidentInput = { ...incidentInput({ caseId: nextCaseId(), startedAtMs: Date.parse(startsAt), scope: null, source: 'alertmanager' }), dedupKey };
+    // What the API wrote: the group is owned by this incident, and two alerts were tied to it —
+    // the second one while the incident was resolving, so its signal never reached the workflow.
+    await db.sql`insert into incident_alert_groups (case_id, dedup_key) values (${input.caseId}, ${dedupKey})`;
+    await db.sql`
+      insert into incident_alerts (source, fingerprint, starts_at, case_id) values
+        ('alertmanager', 'race-seen', ${startsAt}, ${input.caseId}),
+        ('alertmanager', 'race-late', ${startsAt}, ${input.caseId})`;
+    const alert = (status: 'firing' | 'resolved') => ({
+      fingerprint: 'race-seen',
+      status,
+      labels: { alertname: 'Race', service: 'broadband', region: 'clock-region' },
+      annotations: {},
+      startsAt,
+      endsAt: status === 'resolved' ? new Date(now).toISOString() : null,
+    });
+    const batch = (status: 'firing' | 'resolved') => ({
+      source: 'alertmanager' as const,
+      sentBy: { id: 'key test', role: 'alert-source' as const },
+      receivedAt: new Date(now).toISOString(),
+      groupKey: '{}:{alertname="Race"}',
+      alerts: [alert(status)],
+    });
+    const handle = await env.client.workflow.signalWithStart('incident', {
+      taskQueue,
+      workflowId: caseWorkflowId('incident', input.caseId),
+      args: [input],
+      signal: alertsSignal,
+      signalArgs: [batch('firing')],
+    });
+    await handle.signal(alertsSignal, batch('resolved'));
+    await eventually(() => handle.query(stateQuery), (state) => state.status === 'resolved');
+    const group = await eventually(
+      () => db.sql`select closed_at from incident_alert_groups where case_id = ${input.caseId}`,
+      (rows) => rows[0]?.closed_at !== null,
+    );
+    expect(group[0]!.closed_at).not.toBeNull();
+    const remaining = await db.sql`select fingerprint from incident_alerts where case_id = ${input.caseId} order by fingerprint`;
+    expect(remaining.map((row) => row.fingerprint)).toEqual(['race-seen']);
+    const released = await db.sql`select data from case_events where case_id = ${input.caseId} and type = 'incident.alerts-released'`;
+    expect(released[0]?.data).toMatchObject({ released: 1 });
+  });
+});
