@@ -21,12 +21,6 @@ export interface EnqueueResult {
   skipped?: 'unknown-customer';
 }
 
-interface CustomerContact {
-  locale: string;
-  email: string | null;
-  channels: string[];
-}
-
 /**
  * Renders the message in the customer's locale and queues it once per channel: always the
  * in-app inbox, and e-mail when the customer chose it and gave an address. Inside a
@@ -36,35 +30,12 @@ export async function enqueueNotification(
   sql: postgres.Sql | postgres.TransactionSql,
   request: NotificationRequest,
 ): Promise<EnqueueResult> {
-  const [customer] = await sql<CustomerContact[]>`
-    select locale, email, channels from customers where id = ${request.customerId}
+  const [customer] = await sql<BatchNotificationRequest['customer'][]>`
+    select id, locale, email, channels from customers where id = ${request.customerId}
   `;
   if (!customer) return { queued: 0, skipped: 'unknown-customer' };
-
-  const message = renderNotification(request.templateId, customer.locale, request.params);
-  const recipients: { channel: NotificationChannel; recipient: string | null }[] = [{ channel: 'inbox', recipient: null }];
-  if (customer.channels.includes('email') && customer.email) recipients.push({ channel: 'email', recipient: customer.email });
-
-  const rows = recipients.map(({ channel, recipient }) => ({
-    idempotency_key: `${request.idempotencyKey}:${channel}`,
-    customer_id: request.customerId,
-    case_id: request.caseId ?? null,
-    channel,
-    locale: message.locale,
-    template: request.templateId,
-    subject: message.subject,
-    body: message.body,
-    recipient,
-  }));
-  const inserted = await sql`
-    insert into notifications ${sql(rows)}
-    on conflict (idempotency_key) do nothing
-    returning id
-  `;
-  // Not sql.notify(): postgres.js runs that on the pool, outside this transaction, so the
-  // dispatcher would wake before the rows it is told about are committed.
-  if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
-  return { queued: inserted.length };
+  const { customerId: _customerId, ...rest } = request;
+  return enqueueNotificationBatch(sql, [{ ...rest, customer }]);
 }
 
 export interface BatchNotificationRequest {
@@ -77,9 +48,10 @@ export interface BatchNotificationRequest {
 }
 
 /**
- * The batched form of enqueueNotification for fan-outs: the caller already holds each customer's
- * contact (it paged through them), every message is rendered by the same renderNotification, and
- * the whole page goes in one INSERT … SELECT with one wake-up.
+ * Queues messages for customers whose contact the caller already holds (a fan-out pages through
+ * them): each rendered once per template, locale and params, the whole page in one INSERT … SELECT
+ * with one wake-up. Not sql.notify(): postgres.js runs that on the pool, outside the transaction,
+ * so the dispatcher would wake before the rows it is told about are committed.
  */
 export async function enqueueNotificationBatch(
   sql: postgres.Sql | postgres.TransactionSql,

@@ -1,91 +1,17 @@
-import { serve, type ServerType } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app';
-import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
-import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
-import { createDispatcher, type Dispatcher } from '../../worker/dispatcher';
-import { createMailer } from '../../worker/mailer';
-import { createPledgeWorker } from '../../worker/worker';
-import { searchAttributeRegistrations } from '../../workflows/search-attributes';
-import { startTestDatabase, type TestDatabase } from '../support/database';
-import { bundleWorkflows } from '../support/temporal';
+import { eventually } from '../support/eventually';
+import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // The whole stack as ops staff meet it: real Temporal dev server, real worker, real Postgres, HTTP.
-const taskQueue = 'pledge-e2e';
-const keys = { agent: 'dev-agent-key', supervisor: 'dev-supervisor-key', auditor: 'dev-auditor-key' };
-let devServer: RunningDevServer;
-let db: TestDatabase;
-let workerConnection: NativeConnection;
-let clientConnection: Connection;
-let worker: Worker;
-let workerRunning: Promise<void>;
-let dispatcher: Dispatcher;
-let server: ServerType;
-let baseUrl: string;
+let stack: RunningStack;
 
 beforeAll(async () => {
-  let bundle;
-  [devServer, db, bundle] = await Promise.all([
-    startTemporalDevServer({ port: 17233, uiPort: 18233, namespace: 'default', searchAttributes: searchAttributeRegistrations }),
-    startTestDatabase(55434),
-    bundleWorkflows(),
-  ]);
-  workerConnection = await NativeConnection.connect({ address: devServer.address });
-  worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
-  workerRunning = worker.run();
-  dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
-  await dispatcher.start();
-
-  clientConnection = await Connection.connect({ address: devServer.address });
-  const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
-  const app = createApp({
-    temporal: new Client({ connection: clientConnection }),
-    sql: db.sql,
-    apiKeys: parseApiKeys(env),
-    policies: loadPolicies(env),
-    taskQueue,
-  });
-  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stack = await startStack({ postgres: 55434, temporal: 17233, temporalUi: 18233 }, 'pledge-e2e');
 });
 
-afterAll(async () => {
-  server?.close();
-  await dispatcher?.stop();
-  worker?.shutdown();
-  await workerRunning;
-  await workerConnection?.close();
-  await clientConnection?.close();
-  await devServer?.stop();
-  await db?.stop();
-});
+afterAll(() => stack?.stop());
 
-async function call(method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: {
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const call: RunningStack['call'] = (...args) => stack.call(...args);
 
 const complaintBody = { customerId: 'cust-e2e', channel: 'phone', category: 'billing', summary: 'Charged twice for November' };
 
@@ -152,7 +78,7 @@ describe('a complaint over HTTP against the real stack', () => {
     const visible = await eventually(
       async () => {
         const found: string[] = [];
-        for await (const workflow of new Client({ connection: clientConnection }).workflow.list({ query: `CaseType = 'complaint' AND CaseStatus = 'acknowledged'` })) found.push(workflow.workflowId);
+        for await (const workflow of stack.temporal.workflow.list({ query: `CaseType = 'complaint' AND CaseStatus = 'acknowledged'` })) found.push(workflow.workflowId);
         return found;
       },
       (found) => found.includes(`complaint-${caseId}`),
@@ -160,7 +86,7 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(visible).toContain(`complaint-${caseId}`);
 
     // What someone watching the Temporal UI sees: the list's summary line and the case's current details.
-    const handle = new Client({ connection: clientConnection }).workflow.getHandle(`complaint-${caseId}`);
+    const handle = stack.temporal.workflow.getHandle(`complaint-${caseId}`);
     expect(await (await handle.describe()).staticSummary()).toBe(`${caseId} · complaint · Charged twice for November`);
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain(`**${caseId}** · complaint · **acknowledged** · P3`);
@@ -218,7 +144,7 @@ describe('a complaint over HTTP against the real stack', () => {
     const visible = await eventually(
       async () => {
         const found: string[] = [];
-        for await (const workflow of new Client({ connection: clientConnection }).workflow.list({ query: `CaseType = 'complaint' AND SlaBreached = true` })) found.push(workflow.workflowId);
+        for await (const workflow of stack.temporal.workflow.list({ query: `CaseType = 'complaint' AND SlaBreached = true` })) found.push(workflow.workflowId);
         return found;
       },
       (found) => found.includes(`complaint-${caseId}`),
@@ -253,7 +179,7 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(unknownCustomer.status).toBe(422);
     expect(unknownCustomer.body.error.fields[0].field).toBe('customerId');
 
-    const malformed = await fetch(`${baseUrl}/v1/complaints`, { method: 'POST', headers: { authorization: `Bearer ${keys.agent}`, 'content-type': 'application/json' }, body: '{' });
+    const malformed = await fetch(`${stack.baseUrl}/v1/complaints`, { method: 'POST', headers: { authorization: `Bearer ${keys.agent}`, 'content-type': 'application/json' }, body: '{' });
     expect(malformed.status).toBe(400);
 
     const reused = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'Another thing' }, headers: { 'idempotency-key': 'e2e-1' } });
@@ -272,7 +198,7 @@ describe('a complaint over HTTP against the real stack', () => {
     const spec = await call('GET', '/openapi.json');
     expect(spec.status).toBe(200);
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/complaints', '/v1/cases/{caseId}', '/v1/cases/{caseId}/actions/{action}', '/v1/customers/{id}/notifications']));
-    expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
+    expect((await fetch(`${stack.baseUrl}/docs`)).status).toBe(200);
     const ready = await call('GET', '/readyz');
     expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
   });

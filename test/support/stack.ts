@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
 import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
+import { createDispatcher } from '../../worker/dispatcher';
+import { createMailer } from '../../worker/mailer';
 import { createPledgeWorker } from '../../worker/worker';
 import { searchAttributeRegistrations } from '../../workflows/search-attributes';
 import { startTestDatabase, type TestDatabase } from './database';
@@ -30,6 +32,9 @@ export async function startStack(ports: { postgres: number; temporal: number; te
   const workerConnection = await NativeConnection.connect({ address: devServer.address });
   const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
   const workerRunning = worker.run();
+  // The outbox dispatcher runs beside the worker, as in worker/main.ts; e-mail goes to a logger.
+  const dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
+  await dispatcher.start();
   const clientConnection = await Connection.connect({ address: devServer.address });
   const temporal = new Client({ connection: clientConnection });
   const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
@@ -57,6 +62,7 @@ export async function startStack(ports: { postgres: number; temporal: number; te
     },
     async stop() {
       server.close();
+      await dispatcher.stop();
       worker.shutdown();
       await workerRunning;
       await workerConnection.close();
