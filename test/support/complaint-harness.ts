@@ -20,6 +20,26 @@ export const days = (count: number) => count * 24 * 3600_000;
 /** The published calendar as shipped; tests that need an uncovered year take it out themselves. */
 export const shippedCalendar: WorkingCalendar = { version: 'chinese-days (test)', years: shippedCalendarYears() };
 
+/** A complaint as the API would open it (billing, P3, the shipped policy and calendar), with overrides. */
+export function complaintInput(caseId: string, overrides: Partial<ComplaintInput> = {}): ComplaintInput {
+  return {
+    caseId,
+    customerId: 'cust-1',
+    channel: 'web',
+    category: 'billing',
+    priority: 'P3',
+    priorityReason: 'test',
+    major: false,
+    summary: 'Charged twice for November',
+    description: '',
+    openedBy: { id: 'agent/test', role: 'agent' },
+    policy: defaultComplaintSlaPolicy,
+    timeZone: 'Asia/Shanghai',
+    calendar: shippedCalendar,
+    ...overrides,
+  };
+}
+
 /** A time-skipping server, a migrated Postgres and a running worker for one test file. */
 export class ComplaintHarness {
   env!: TestWorkflowEnvironment;
@@ -50,24 +70,8 @@ export class ComplaintHarness {
   }
 
   async open(overrides: Partial<ComplaintInput> = {}): Promise<WorkflowHandle> {
-    const caseId = formatCaseId('complaint', 2026, ++this.sequence);
-    const input: ComplaintInput = {
-      caseId,
-      customerId: 'cust-1',
-      channel: 'web',
-      category: 'billing',
-      priority: 'P3',
-      priorityReason: 'test',
-      major: false,
-      summary: 'Charged twice for November',
-      description: '',
-      openedBy: { id: 'agent/test', role: 'agent' },
-      policy: defaultComplaintSlaPolicy,
-      timeZone: 'Asia/Shanghai',
-      calendar: shippedCalendar,
-      ...overrides,
-    };
-    return this.env.client.workflow.start('complaint', { taskQueue: this.taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [input] });
+    const input = complaintInput(formatCaseId('complaint', 2026, ++this.sequence), overrides);
+    return this.env.client.workflow.start('complaint', { taskQueue: this.taskQueue, workflowId: caseWorkflowId('complaint', input.caseId), args: [input] });
   }
 
   act(handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}, role: StaffRole = 'agent'): Promise<CaseState> {
