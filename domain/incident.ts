@@ -10,8 +10,10 @@ export const incidentStatuses = ['open', 'resolved', 'closed'] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
 
 /** Where an incident came from: a monitoring system (O1) or ops staff. */
-export const incidentSources = ['alertmanager', 'manual'] as const;
+export const incidentSources = ['alertmanager', 'grafana', 'manual'] as const;
 export type IncidentSource = (typeof incidentSources)[number];
+/** The monitoring systems that post alert groups (O1). */
+export type AlertSource = Exclude<IncidentSource, 'manual'>;
 
 /**
  * Who is affected: customers subscribed to any of `services` and living in any of `regions`. An
@@ -193,12 +195,13 @@ export function incidentNextStep(status: IncidentStatus, noticePublished: boolea
 }
 
 /**
- * O2: the dedup key of an alert group. Alertmanager's `groupKey` identifies one aggregation group
- * (route + group_by label values) and is identical on every (re-)send of that group, whatever
- * alerts join or leave it; the source prefix keeps a second alert source from colliding. An open
- * incident owns its key until it resolves; the next outage of the same group opens a new one.
+ * O2: the dedup key of an alert group. Alertmanager's `groupKey` (and Grafana's, whose alerting is
+ * built on Alertmanager) identifies one aggregation group (route + group_by label values) and is
+ * identical on every (re-)send of that group, whatever alerts join or leave it; the source prefix
+ * keeps the sources from colliding. An open incident owns its key until it resolves; the next
+ * outage of the same group opens a new one.
  */
-export function alertGroupDedupKey(source: IncidentSource, groupKey: string): string {
+export function alertGroupDedupKey(source: AlertSource, groupKey: string): string {
   return `${source}|${groupKey}`;
 }
 

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type postgres from 'postgres';
 import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
-import { alertGroupDedupKey, defaultSeverity, severityFromLabel, worstSeverity, type AlertBatch, type IncidentAlert } from '../../domain/incident';
+import type { Actor } from '../../domain/actors';
+import { alertGroupDedupKey, defaultSeverity, severityFromLabel, worstSeverity, type AlertBatch, type AlertSource, type IncidentAlert } from '../../domain/incident';
 import type { IncidentInput } from '../../workflows/incident';
 import { alertsSignal } from '../../workflows/incident-messages';
 import { caseStaticSummary, initialCaseSearchAttributes } from '../../workflows/search-attributes';
@@ -14,10 +15,11 @@ import { bearer } from '../schemas';
 import { futureToleranceMs, pinnedIncidentTerms, yearIn } from './incidents';
 
 const labelSet = z.record(z.string().max(200), z.string().max(2000));
-// Go's zero time: what Alertmanager sends as endsAt for an alert with no end yet.
+// Go's zero time: what Alertmanager (and Grafana) send as endsAt for an alert with no end yet.
 const goZeroTime = /^0001-01-01T00:00:00/;
 
-const alertmanagerAlertSchema = z.object({
+/** The alert fields Pledge reads, the same in Alertmanager's and Grafana's webhooks. */
+const alertFields = {
   status: z.enum(['firing', 'resolved']),
   labels: labelSet.refine((labels) => Object.keys(labels).length > 0, 'an alert needs at least one label'),
   annotations: labelSet.default({}),
@@ -25,36 +27,74 @@ const alertmanagerAlertSchema = z.object({
   endsAt: z.union([z.iso.datetime({ offset: true }), z.literal('')]).default(''),
   generatorURL: z.string().max(2000).optional(),
   fingerprint: z.string().min(1).max(128),
+};
+
+/** The group fields of an Alertmanager-style webhook, around its kind of alert. */
+const alertGroupFields = <Alert extends z.ZodType>(alert: Alert) => ({
+  groupKey: z.string().min(1).max(4000),
+  truncatedAlerts: z.number().int().min(0).default(0),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().max(200).default(''),
+  groupLabels: labelSet.default({}),
+  commonLabels: labelSet.default({}),
+  commonAnnotations: labelSet.default({}),
+  externalURL: z.string().max(2000).optional(),
+  alerts: z.array(alert).min(1).max(1000),
 });
+
+/** Checks across fields of every alert: no start in the future, a resolved alert has a sane end. */
+function checkAlertTimes(payload: { alerts: { status: 'firing' | 'resolved'; startsAt: string; endsAt: string }[] }, context: z.RefinementCtx) {
+  const nowMs = Date.now();
+  payload.alerts.forEach((alert, index) => {
+    const startsAtMs = Date.parse(alert.startsAt);
+    if (startsAtMs > nowMs + futureToleranceMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'startsAt'], message: 'lies in the future' });
+    if (alert.status === 'resolved') {
+      if (!alert.endsAt || goZeroTime.test(alert.endsAt)) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'a resolved alert needs its end time' });
+      else if (Date.parse(alert.endsAt) < startsAtMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'is before startsAt' });
+    }
+  });
+}
 
 /** Prometheus Alertmanager's webhook payload, version 4. */
 const alertmanagerPayloadSchema = z
   .object({
     version: z.literal('4', { message: "only Alertmanager webhook payload version '4' is understood" }),
-    groupKey: z.string().min(1).max(4000),
-    truncatedAlerts: z.number().int().min(0).default(0),
-    status: z.enum(['firing', 'resolved']),
-    receiver: z.string().max(200).default(''),
-    groupLabels: labelSet.default({}),
-    commonLabels: labelSet.default({}),
-    commonAnnotations: labelSet.default({}),
-    externalURL: z.string().max(2000).optional(),
-    alerts: z.array(alertmanagerAlertSchema).min(1).max(1000),
+    ...alertGroupFields(z.object(alertFields)),
   })
-  .superRefine((payload, context) => {
-    const nowMs = Date.now();
-    payload.alerts.forEach((alert, index) => {
-      const startsAtMs = Date.parse(alert.startsAt);
-      if (startsAtMs > nowMs + futureToleranceMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'startsAt'], message: 'lies in the future' });
-      if (alert.status === 'resolved') {
-        if (!alert.endsAt || goZeroTime.test(alert.endsAt)) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'a resolved alert needs its end time' });
-        else if (Date.parse(alert.endsAt) < startsAtMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'is before startsAt' });
-      }
-    });
-  })
+  .superRefine(checkAlertTimes)
   .openapi('AlertmanagerWebhook');
 
+const grafanaAlertSchema = z.object({
+  ...alertFields,
+  silenceURL: z.string().max(16000).optional(),
+  dashboardURL: z.string().max(2000).optional(),
+  panelURL: z.string().max(2000).optional(),
+  imageURL: z.string().max(2000).optional(),
+  /** The rule's query and expression values at evaluation time; null when there are none. */
+  values: z.record(z.string().max(200), z.number().nullable()).nullable().optional(),
+  valueString: z.string().max(100_000).optional(),
+});
+
+/** Grafana unified alerting's webhook contact point payload, version 1 (Alertmanager's, plus Grafana's fields). */
+const grafanaPayloadSchema = z
+  .object({
+    version: z.literal('1', { message: "only Grafana webhook payload version '1' is understood" }),
+    orgId: z.number().int().min(0).optional(),
+    ...alertGroupFields(grafanaAlertSchema),
+    title: z.string().max(100_000).optional(),
+    state: z.string().max(50).optional(),
+    message: z.string().max(1_000_000).optional(),
+  })
+  .superRefine(checkAlertTimes)
+  .openapi('GrafanaWebhook');
+
 const incidentRefSchema = z.object({ caseId: z.string(), workflowId: z.string(), created: z.boolean() }).openapi('IncidentRef');
+
+const webhookResponses = {
+  202: { description: 'Accepted: the incidents the alerts were delivered to', content: { 'application/json': { schema: z.object({ incidents: z.array(incidentRefSchema) }) } } },
+  400: { description: 'Not JSON', content: { 'application/json': { schema: errorBodySchema } } },
+  422: { description: 'A field of the payload is invalid (nothing was applied)', content: { 'application/json': { schema: errorBodySchema } } },
+} as const;
 
 const receiveAlertmanager = createRoute({
   method: 'post',
@@ -67,11 +107,24 @@ const receiveAlertmanager = createRoute({
   security: bearer,
   middleware: [requireRole('alert-source')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: alertmanagerPayloadSchema } } } },
-  responses: {
-    202: { description: 'Accepted: the incidents the alerts were delivered to', content: { 'application/json': { schema: z.object({ incidents: z.array(incidentRefSchema) }) } } },
-    400: { description: 'Not JSON', content: { 'application/json': { schema: errorBodySchema } } },
-    422: { description: 'A field of the payload is invalid (nothing was applied)', content: { 'application/json': { schema: errorBodySchema } } },
-  },
+  responses: webhookResponses,
+});
+
+const receiveGrafana = createRoute({
+  method: 'post',
+  path: '/v1/alerts/grafana',
+  tags: ['alerts'],
+  summary: 'Grafana alerting webhook contact point (O1, O2): one incident per alert group, however often it is sent',
+  description:
+    'Point a Grafana unified alerting contact point of type Webhook here (HTTP method POST, header `Authorization: Bearer <key>` with a key of ' +
+    'the alert-source role). The payload is Grafana\'s webhook version 1. Handled exactly as the Alertmanager webhook, under its own dedup key ' +
+    '`grafana|<groupKey>`: firing alerts of a notification group open one incident (or join the one open for the group); resolved alerts end it; ' +
+    'the `severity` label sets the severity. Re-sends, repeats and concurrent posts never open a second incident, and an Alertmanager group ' +
+    'never joins a Grafana incident.',
+  security: bearer,
+  middleware: [requireRole('alert-source')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: grafanaPayloadSchema } } } },
+  responses: webhookResponses,
 });
 
 const isoOf = (value: string) => new Date(value).toISOString();
@@ -82,12 +135,12 @@ const isoOf = (value: string) => new Date(value).toISOString();
  * - any other alert joins the group's open incident, or opens a new one (a case number from
  *   case_number_seq) that owns the group until it resolves.
  */
-async function assignAlerts(sql: postgres.Sql, dedupKey: string, alerts: IncidentAlert[], year: number) {
+async function assignAlerts(sql: postgres.Sql, source: AlertSource, dedupKey: string, alerts: IncidentAlert[], year: number) {
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtextextended(${dedupKey}, 0))`;
     const known = await tx<{ fingerprint: string; starts_at: Date; case_id: string }[]>`
       select fingerprint, starts_at, case_id from incident_alerts
-      where source = 'alertmanager' and fingerprint = any(${alerts.map((alert) => alert.fingerprint)}::text[])`;
+      where source = ${source} and fingerprint = any(${alerts.map((alert) => alert.fingerprint)}::text[])`;
     const knownCase = (alert: IncidentAlert) =>
       known.find((row) => row.fingerprint === alert.fingerprint && row.starts_at.toISOString() === alert.startsAt)?.case_id;
     const unknown = alerts.filter((alert) => !knownCase(alert));
@@ -105,7 +158,7 @@ async function assignAlerts(sql: postgres.Sql, dedupKey: string, alerts: Inciden
       }
       await tx`
         insert into incident_alerts (source, fingerprint, starts_at, case_id)
-        select 'alertmanager', fingerprint, starts_at, ${openCaseId}
+        select ${source}::text, fingerprint, starts_at, ${openCaseId}
         from unnest(${unknown.map((alert) => alert.fingerprint)}::text[], ${unknown.map((alert) => alert.startsAt)}::timestamptz[]) as a(fingerprint, starts_at)
         on conflict do nothing`;
     }
@@ -118,60 +171,75 @@ async function assignAlerts(sql: postgres.Sql, dedupKey: string, alerts: Inciden
   });
 }
 
-export function alertRoutes(deps: ApiDeps) {
-  return newRouter().openapi(receiveAlertmanager, async (c) => {
-    const payload = c.req.valid('json');
-    const receivedAt = new Date().toISOString();
-    const alerts: IncidentAlert[] = payload.alerts.map((alert) => ({
-      fingerprint: alert.fingerprint,
-      status: alert.status,
-      labels: alert.labels,
-      annotations: alert.annotations,
-      startsAt: isoOf(alert.startsAt),
-      endsAt: alert.status === 'resolved' ? isoOf(alert.endsAt) : null,
-    }));
-    const dedupKey = alertGroupDedupKey('alertmanager', payload.groupKey);
-    const { byCase, createdCaseId } = await assignAlerts(deps.sql, dedupKey, alerts, yearIn(deps.policies.timeZone, Date.now()));
-    const terms = await pinnedIncidentTerms(deps);
-    const incidents = [];
-    for (const [caseId, caseAlerts] of byCase) {
-      const workflowId = caseWorkflowId('incident', caseId);
-      const batch: AlertBatch = { source: 'alertmanager', sentBy: c.get('actor'), receivedAt, groupKey: payload.groupKey, alerts: caseAlerts };
-      const annotations = { ...payload.commonAnnotations, ...caseAlerts[0]!.annotations };
-      const labels = { ...payload.commonLabels, ...caseAlerts[0]!.labels };
-      const input: IncidentInput = {
-        caseId,
-        source: 'alertmanager',
-        dedupKey,
-        title: (annotations.summary ?? annotations.title ?? labels.alertname ?? 'Service interruption').slice(0, 200),
-        description: (annotations.description ?? '').slice(0, 5000),
-        // O4: the outage started when its first alert started, not when Pledge heard of it.
-        startedAt: new Date(Math.min(...caseAlerts.map((alert) => Date.parse(alert.startsAt)))).toISOString(),
-        severity: null,
-        scope: null,
-        openedBy: c.get('actor'),
-        ...terms,
-      };
-      const severity = worstSeverity(caseAlerts.map((alert) => severityFromLabel(alert.labels.severity))) ?? defaultSeverity;
-      try {
-        // Signal-with-start: opens the incident on its first alerts, joins it on every later post.
-        await deps.temporal.workflow.signalWithStart('incident', {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [input],
-          signal: alertsSignal,
-          signalArgs: [batch],
-          // A finished incident is never started again under its number.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: initialCaseSearchAttributes({ type: 'incident', customerId: null, priority: severity }),
-          staticSummary: caseStaticSummary('incident', caseId, input.title),
-        });
-      } catch (error) {
-        // The incident these alerts belong to is already closed: nothing is left to apply.
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      }
-      incidents.push({ caseId, workflowId, created: caseId === createdCaseId });
+/** What both webhooks carry that the mapping reads: one alert group of one source. */
+interface AlertGroupPost {
+  groupKey: string;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  alerts: { fingerprint: string; status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string }[];
+}
+
+/**
+ * O1, O2: delivers an alert group of any alert source to its incidents: the mapping (assignAlerts)
+ * under the source's dedup key, then signal-with-start of each incident it names.
+ */
+async function deliverAlertGroup(deps: ApiDeps, source: AlertSource, sentBy: Actor, payload: AlertGroupPost) {
+  const receivedAt = new Date().toISOString();
+  const alerts: IncidentAlert[] = payload.alerts.map((alert) => ({
+    fingerprint: alert.fingerprint,
+    status: alert.status,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: isoOf(alert.startsAt),
+    endsAt: alert.status === 'resolved' ? isoOf(alert.endsAt) : null,
+  }));
+  const dedupKey = alertGroupDedupKey(source, payload.groupKey);
+  const { byCase, createdCaseId } = await assignAlerts(deps.sql, source, dedupKey, alerts, yearIn(deps.policies.timeZone, Date.now()));
+  const terms = await pinnedIncidentTerms(deps);
+  const incidents = [];
+  for (const [caseId, caseAlerts] of byCase) {
+    const workflowId = caseWorkflowId('incident', caseId);
+    const batch: AlertBatch = { source, sentBy, receivedAt, groupKey: payload.groupKey, alerts: caseAlerts };
+    const annotations = { ...payload.commonAnnotations, ...caseAlerts[0]!.annotations };
+    const labels = { ...payload.commonLabels, ...caseAlerts[0]!.labels };
+    const input: IncidentInput = {
+      caseId,
+      source,
+      dedupKey,
+      title: (annotations.summary ?? annotations.title ?? labels.alertname ?? 'Service interruption').slice(0, 200),
+      description: (annotations.description ?? '').slice(0, 5000),
+      // O4: the outage started when its first alert started, not when Pledge heard of it.
+      startedAt: new Date(Math.min(...caseAlerts.map((alert) => Date.parse(alert.startsAt)))).toISOString(),
+      severity: null,
+      scope: null,
+      openedBy: sentBy,
+      ...terms,
+    };
+    const severity = worstSeverity(caseAlerts.map((alert) => severityFromLabel(alert.labels.severity))) ?? defaultSeverity;
+    try {
+      // Signal-with-start: opens the incident on its first alerts, joins it on every later post.
+      await deps.temporal.workflow.signalWithStart('incident', {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [input],
+        signal: alertsSignal,
+        signalArgs: [batch],
+        // A finished incident is never started again under its number.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: initialCaseSearchAttributes({ type: 'incident', customerId: null, priority: severity }),
+        staticSummary: caseStaticSummary('incident', caseId, input.title),
+      });
+    } catch (error) {
+      // The incident these alerts belong to is already closed: nothing is left to apply.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    return c.json({ incidents }, 202);
-  });
+    incidents.push({ caseId, workflowId, created: caseId === createdCaseId });
+  }
+  return { incidents };
+}
+
+export function alertRoutes(deps: ApiDeps) {
+  return newRouter()
+    .openapi(receiveAlertmanager, async (c) => c.json(await deliverAlertGroup(deps, 'alertmanager', c.get('actor'), c.req.valid('json')), 202))
+    .openapi(receiveGrafana, async (c) => c.json(await deliverAlertGroup(deps, 'grafana', c.get('actor'), c.req.valid('json')), 202));
 }
