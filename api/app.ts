@@ -11,6 +11,7 @@ import { caseRoutes } from './routes/cases';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { staffRoutes } from './routes/staff';
 import { incidentRoutes } from './routes/incidents';
 
@@ -22,8 +23,10 @@ export function createApp(deps: ApiDeps) {
     throw new ApiError(404, 'not_found', 'no such route; see /docs');
   });
   app.use('/v1/*', bearerAuth(deps.apiKeys));
+  app.use('/metrics', bearerAuth(deps.apiKeys));
 
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps));
   app.route('/', complaintRoutes(deps));
   app.route('/', caseRoutes(deps));
   app.route('/', customerRoutes(deps));

@@ -130,7 +130,7 @@ describe('a complaint over HTTP against the real stack', () => {
     );
   });
 
-  it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API and by supervisors', async () => {
+  it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API, by supervisors and in the metrics', async () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
     const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, category: 'account-security', summary: 'Password changed by someone else', receivedAt: twoHoursAgo } });
     expect(opened.status).toBe(201);
@@ -154,6 +154,14 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(listed.body.cases.find((c: { caseId: string }) => c.caseId === caseId).slaBreached).toBe(true);
     const staff = await call('GET', '/v1/staff/notifications', { key: keys.supervisor });
     expect(staff.body.notifications.some((n: { caseId: string; kind: string }) => n.caseId === caseId && n.kind === 'sla.breached')).toBe(true);
+
+    // Monitoring scrapes the same facts: Prometheus gauges from the read model.
+    const scrape = await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${keys.supervisor}` } });
+    expect(scrape.headers.get('content-type')).toMatch(/text\/plain/);
+    const breachedGauge = /^pledge_cases_sla_breached_open\{type="complaint"\} (\d+)$/m.exec(await scrape.text());
+    expect(Number(breachedGauge?.[1])).toBeGreaterThanOrEqual(1);
+    expect((await fetch(`${stack.baseUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${keys.agent}` } })).status).toBe(403);
   });
 
   it('serves the working calendar and lets only supervisors load a year', async () => {
