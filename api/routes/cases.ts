@@ -3,6 +3,7 @@ import { actionTables } from '../../domain/action-tables';
 import { checkAction } from '../../domain/case-actions';
 import { caseTypeOfCaseId, caseTypes } from '../../domain/case-types';
 import { priorities } from '../../domain/priority';
+import type { CaseState } from '../../domain/case-state';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
@@ -59,6 +60,7 @@ const getCase = createRoute({
   path: '/v1/cases/{caseId}',
   tags: ['cases'],
   summary: 'Read a case live from its workflow (C8): status, next step, deadlines, expected completion',
+  description: 'Answered by the workflow; once a closed case has left Temporal (retention), by its last recorded state, with X-Pledge-State-Source: read-model.',
   security: bearer,
   middleware: [readers] as const,
   request: { params: caseIdParams },
@@ -134,7 +136,19 @@ export function caseRoutes(deps: ApiDeps) {
         200,
       );
     })
-    .openapi(getCase, async (c) => c.json(await readCaseState(deps.temporal, c.req.valid('param').caseId), 200))
+    .openapi(getCase, async (c) => {
+      const { caseId } = c.req.valid('param');
+      try {
+        return c.json(await readCaseState(deps.temporal, caseId), 200);
+      } catch (error) {
+        // D2: a closed case outlives its workflow's retention in Temporal; its last state stays in the read model.
+        if (!(error instanceof ApiError) || error.status !== 404) throw error;
+        const [row] = await deps.sql<{ state: CaseState }[]>`select state from cases where case_id = ${caseId}`;
+        if (!row) throw error;
+        c.header('X-Pledge-State-Source', 'read-model');
+        return c.json(row.state, 200);
+      }
+    })
     .openapi(listEvents, async (c) => {
       const { caseId } = c.req.valid('param');
       const rows = await deps.sql`

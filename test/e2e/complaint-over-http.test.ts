@@ -128,6 +128,12 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(
       expect.arrayContaining(['sla.paused', 'sla.resumed', 'complaint.assigned', 'complaint.arbitrated', 'complaint.referred', 'complaint.closed']),
     );
+
+    // D2: once retention removes the closed workflow from Temporal, the case is still readable.
+    await stack.temporal.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: `complaint-${caseId}` } });
+    const archived = await eventually(() => call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }), (response) => response.headers.get('x-pledge-state-source') === 'read-model');
+    expect(archived.status).toBe(200);
+    expect(archived.body).toMatchObject({ caseId, status: 'closed', details: { referral: { reference: 'ISC-2026-0099' } } });
   });
 
   it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API, by supervisors and in the metrics', async () => {
