@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type postgres from 'postgres';
 import type { CaseType } from '../domain/case-types';
 import { caseWorkflowId, formatCaseId } from '../domain/case-types';
@@ -28,15 +28,24 @@ export async function openCase(deps: { temporal: Client; sql: postgres.Sql; task
   const requestHash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
   const caseId = await allocateCaseId(deps, request, requestHash);
   const workflowId = caseWorkflowId(request.type, caseId.caseId);
-  await deps.temporal.workflow.start(request.type, {
-    taskQueue: deps.taskQueue,
-    workflowId,
-    args: [request.buildInput(caseId.caseId)],
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
-    staticSummary: caseStaticSummary(request.type, caseId.caseId, request.title),
-  });
+  // A retried request finds its case; it starts the workflow only if the first attempt never got that
+  // far (no record yet), so a case whose workflow has closed, or left Temporal, never starts twice.
+  const recorded = caseId.replayed && (await deps.sql`select 1 from cases where case_id = ${caseId.caseId}`).length > 0;
+  if (recorded) return { caseId: caseId.caseId, workflowId, replayed: true };
+  try {
+    await deps.temporal.workflow.start(request.type, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [request.buildInput(caseId.caseId)],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
+      staticSummary: caseStaticSummary(request.type, caseId.caseId, request.title),
+    });
+  } catch (error) {
+    // A retried request racing its case's close: the case exists, nothing is started again.
+    if (!(caseId.replayed && error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
   return { caseId: caseId.caseId, workflowId, replayed: caseId.replayed };
 }
 

@@ -75,6 +75,7 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
   let outcome = 'resolved' as ComplaintOutcome['outcome'];
   let reopenCount = 0;
   let pause = null as { reason: string; sinceMs: number } | null;
+  let intakeRecorded = false;
 
   const clocks = new SlaClocks();
   const hoursClock = (name: string, minutes: number) =>
@@ -217,6 +218,8 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
   setHandler(
     actUpdate,
     async (request: CaseAction): Promise<CaseState> => {
+      // Keeps the timeline in order: intake and its clocks are recorded before any action.
+      await condition(() => intakeRecorded);
       const checked = validate(request);
       const now = Date.now();
       const text = (key: string) => String(checked[key] ?? '');
@@ -382,6 +385,7 @@ export async function complaint(input: ComplaintInput): Promise<ComplaintOutcome
     [tellCustomer('received', 'complaint.received')],
   );
   for (const clock of clocks.all()) await journal.record('sla.started', systemActor, clocks.startedEventData(clock.name));
+  intakeRecorded = true;
 
   let appliedCalendar = input.calendar;
   while (status !== 'closed') {

@@ -93,7 +93,8 @@ describe('a complaint over HTTP against the real stack', () => {
   });
 
   it('C2-C12: one full life of a complaint over HTTP, and a closed case refuses every action', async () => {
-    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'Slow broadband every evening', category: 'network-quality', major: true } });
+    const lifeBody = { ...complaintBody, summary: 'Slow broadband every evening', category: 'network-quality', major: true };
+    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: lifeBody, headers: { 'idempotency-key': 'e2e-life' } });
     expect(opened.status).toBe(201);
     expect(opened.body.deadlines.map((deadline: { name: string }) => deadline.name)).toEqual(['firstResponse', 'fullResponse', 'preliminary', 'result']);
     const caseId: string = opened.body.caseId;
@@ -134,6 +135,13 @@ describe('a complaint over HTTP against the real stack', () => {
     const archived = await eventually(() => call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }), (response) => response.headers.get('x-pledge-state-source') === 'read-model');
     expect(archived.status).toBe(200);
     expect(archived.body).toMatchObject({ caseId, status: 'closed', details: { referral: { reference: 'ISC-2026-0099' } } });
+
+    // A late retry of the opening request returns the same case and never starts it again.
+    const retried = await call('POST', '/v1/complaints', { key: keys.agent, body: lifeBody, headers: { 'idempotency-key': 'e2e-life' } });
+    expect(retried.status).toBe(201);
+    expect(retried.body).toMatchObject({ caseId, status: 'closed' });
+    const exists = () => stack.temporal.workflow.getHandle(`complaint-${caseId}`).describe().then(() => true, () => false);
+    expect(await eventually(exists, (present) => !present)).toBe(false);
   });
 
   it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API, by supervisors and in the metrics', async () => {
