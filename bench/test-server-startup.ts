@@ -6,12 +6,13 @@
  *   tsx bench/test-server-startup.ts [--runs 5] [--busy]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import {
   ensureTestServer,
   fastStartJvmFlags,
+  freePort,
   jvmFlagsVariable,
   testServerArchivePath,
 } from '../scripts/toolchain/test-server';
@@ -110,17 +111,6 @@ async function kill(child: ChildProcess): Promise<void> {
 
 function startSpinners(count: number): ChildProcess[] {
   return Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function median(values: number[]): number {

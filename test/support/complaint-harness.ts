@@ -1,17 +1,15 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { shippedCalendarYears } from '../../config/calendar';
 import type { StaffRole } from '../../domain/actors';
 import type { CaseState } from '../../domain/case-state';
 import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
 import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
 import type { WorkingCalendar } from '../../domain/working-calendar';
-import { createPledgeWorker } from '../../worker/worker';
 import type { ComplaintInput } from '../../workflows/complaint';
 import { actUpdate, stateQuery } from '../../workflows/protocol';
-import { seedCustomer, startTestDatabase, type TestDatabase } from './database';
-import { bundleWorkflows, createTimeSkippingEnv } from './temporal';
+import { seedCustomer, type TestDatabase } from './database';
+import { startTimeSkippingBed, type TimeSkippingBed } from './time-skipping-bed';
 
 export const minutes = (count: number) => count * 60_000;
 export const hours = (count: number) => count * 3600_000;
@@ -44,8 +42,7 @@ export function complaintInput(caseId: string, overrides: Partial<ComplaintInput
 export class ComplaintHarness {
   env!: TestWorkflowEnvironment;
   db!: TestDatabase;
-  private worker!: Worker;
-  private running!: Promise<void>;
+  private bed?: TimeSkippingBed;
   private sequence = 0;
 
   constructor(
@@ -54,19 +51,14 @@ export class ComplaintHarness {
   ) {}
 
   async start(): Promise<void> {
-    const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(this.postgresPort), bundleWorkflows()]);
-    this.env = env;
-    this.db = db;
-    await seedCustomer(db.sql, { id: 'cust-1', locale: 'en' });
-    this.worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: this.taskQueue, sql: db.sql, workflowBundle: bundle });
-    this.running = this.worker.run();
+    this.bed = await startTimeSkippingBed({ postgresPort: this.postgresPort, taskQueue: this.taskQueue });
+    this.env = this.bed.env;
+    this.db = this.bed.db;
+    await seedCustomer(this.db.sql, { id: 'cust-1', locale: 'en' });
   }
 
   async stop(): Promise<void> {
-    this.worker?.shutdown();
-    await this.running;
-    await this.env?.teardown();
-    await this.db?.stop();
+    await this.bed?.stop();
   }
 
   async open(overrides: Partial<ComplaintInput> = {}): Promise<WorkflowHandle> {

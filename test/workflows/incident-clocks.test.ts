@@ -1,18 +1,16 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseWorkflowId } from '../../domain/case-types';
 import type { CaseState } from '../../domain/case-state';
 import { addWorkingDays } from '../../domain/working-calendar';
-import { createPledgeWorker } from '../../worker/worker';
 import type { IncidentInput } from '../../workflows/incident';
 import { alertsSignal } from '../../workflows/incident-messages';
 import { actUpdate, stateQuery } from '../../workflows/protocol';
 import { caseSearchAttributes } from '../../workflows/search-attributes';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { eventually, incidentInput, seedRegion, testCalendar, testTimeZone } from '../support/incidents';
-import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
+import { startTimeSkippingBed, type TimeSkippingBed } from '../support/time-skipping-bed';
 
 const taskQueue = 'incident-clocks';
 const agent = { id: 'agent/test', role: 'agent' as const };
@@ -20,24 +18,16 @@ const region = { services: ['broadband'], regions: ['clock-region'] };
 const minutes = (count: number) => count * 60_000;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let bundle: WorkflowBundleWithSourceMap;
-let worker: Worker;
-let workerRunning: Promise<void>;
+let bed: TimeSkippingBed;
 let caseSequence = 0;
 
 beforeAll(async () => {
-  [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55440), bundleWorkflows()]);
+  bed = await startTimeSkippingBed({ postgresPort: 55440, taskQueue });
+  ({ env, db } = bed);
   await seedRegion(db.sql, 'clk', 'clock-region', 4);
-  worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
-  workerRunning = worker.run();
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRunning;
-  await env?.teardown();
-  await db?.stop();
-});
+afterAll(() => bed?.stop());
 
 const nextCaseId = () => `INC-2026-${String(++caseSequence).padStart(6, '0')}`;
 

@@ -1,12 +1,10 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseWorkflowId } from '../../domain/case-types';
-import { createPledgeWorker } from '../../worker/worker';
 import { actUpdate, stateQuery } from '../../workflows/protocol';
-import { startTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { eventually, incidentInput, seedRegion } from '../support/incidents';
-import { bundleWorkflows, createTimeSkippingEnv } from '../support/temporal';
+import { startTimeSkippingBed, type TimeSkippingBed } from '../support/time-skipping-bed';
 
 // Fan-out at scale (O4, O7, O8, P5): 20,000 affected users, pages of 1,000, continue-as-new every 10 pages.
 const taskQueue = 'incident-fanout';
@@ -14,23 +12,15 @@ const customerCount = 20_000;
 const agent = { id: 'agent/test', role: 'agent' as const };
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let workerRunning: Promise<void>;
+let bed: TimeSkippingBed;
 
 beforeAll(async () => {
-  let bundle;
-  [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55441), bundleWorkflows()]);
+  bed = await startTimeSkippingBed({ postgresPort: 55441, taskQueue });
+  ({ env, db } = bed);
   await seedRegion(db.sql, 'fan', 'fanout-region', customerCount);
-  worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
-  workerRunning = worker.run();
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRunning;
-  await env?.teardown();
-  await db?.stop();
-});
+afterAll(() => bed?.stop());
 
 type Fanout = { kind: string; customers: number; pages: number; runs: number; durationMs: number; maxRunHistoryLength: number };
 
