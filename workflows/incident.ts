@@ -101,6 +101,7 @@ export async function incident(input: IncidentInput): Promise<IncidentOutcome> {
   let updatedAtMs = openedAtMs;
   let revision = 0;
   const alerts = new Map<string, IncidentAlert>();
+  let intakeRecorded = false;
   const pendingBatches: AlertBatch[] = [];
   let affected = { count: 0, query: 'none: the scope is empty' };
   const noticedScopes: IncidentScope[] = [];
@@ -217,6 +218,8 @@ export async function incident(input: IncidentInput): Promise<IncidentOutcome> {
   setHandler(
     actUpdate,
     async (request: CaseAction): Promise<CaseState> => {
+      // Keeps the timeline in order: the opening, scope and draft are recorded before any action.
+      await condition(() => intakeRecorded);
       const checked = validate(request);
       const now = Date.now();
       updatedAtMs = now;
@@ -586,6 +589,7 @@ export async function incident(input: IncidentInput): Promise<IncidentOutcome> {
   while (pendingBatches.length > 0) await applyAlerts(pendingBatches.shift()!);
   await journal.record('incident.notice-drafted', systemActor, { message: notice.message, dueAt: iso(schedule.dueAtMs), autoPublishAt: iso(schedule.autoPublishAtMs) });
   await recordOutage(outageRecord());
+  intakeRecorded = true;
 
   // Clocks already due at the start (an alert that reached Pledge late) fire before anything else,
   // so a late notice is recorded as a breach, not as met.
