@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
-import { ApiError, handleError, validationHook } from './errors';
+import { ApiError, handleError, rejectNulCharacters, validationHook } from './errors';
+import { openApiDocument } from './openapi';
 import type { AppEnv } from './router';
 import { alertRoutes } from './routes/alerts';
 import { availabilityRoutes } from './routes/availability';
@@ -22,7 +23,7 @@ export function createApp(deps: ApiDeps) {
   app.notFound(() => {
     throw new ApiError(404, 'not_found', 'no such route; see /docs');
   });
-  app.use('/v1/*', bearerAuth(deps.apiKeys));
+  app.use('/v1/*', bearerAuth(deps.apiKeys), rejectNulCharacters);
   app.use('/metrics', bearerAuth(deps.apiKeys));
 
   app.route('/', healthRoutes(deps));
@@ -37,10 +38,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', availabilityRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Pledge API', version: '0.1.0', description: "Cases that keep an ISP's written promises: complaints, incidents, compensation and more." },
-  });
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
   return app;
 }

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FieldIssue } from '../domain/case-actions';
@@ -39,6 +40,16 @@ export function validationHook(result: { success: boolean; target: string; error
   const prefix = result.target === 'json' ? undefined : result.target;
   return c.json({ error: { code: 'invalid_request', message: `invalid ${result.target}`, fields: fieldIssues(result.error, prefix) } }, 422);
 }
+
+/**
+ * Postgres text cannot hold NUL, so a request carrying one would fail deep inside (or, passed into a
+ * workflow, in every retry of its record). It is refused at the door instead.
+ */
+export const rejectNulCharacters = createMiddleware(async (c, next) => {
+  const where = c.req.url.includes('%00') ? 'url' : c.req.header('content-type')?.includes('json') && /\\u0000/i.test(await c.req.text()) ? 'body' : undefined;
+  if (where) throw new ApiError(422, 'invalid_request', 'text must not contain NUL characters', [{ field: where, message: 'contains \\u0000' }]);
+  await next();
+});
 
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof ApiError) {

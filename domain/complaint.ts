@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActionTable } from './case-actions';
+import { pastInstant } from './instants';
 import { priorities, type Priority } from './priority';
 
 /** C1: every channel a complaint can arrive through. */
@@ -38,7 +39,7 @@ export const complaintIntakeSchema = z.object({
   summary: z.string().trim().min(1).max(200),
   description: z.string().max(5000).default(''),
   /** When the user actually complained, if earlier than intake (e.g. an e-mail read later). */
-  receivedAt: z.iso.datetime({ offset: true }).optional(),
+  receivedAt: pastInstant(365).optional(),
 });
 export type ComplaintIntake = z.infer<typeof complaintIntakeSchema>;
 

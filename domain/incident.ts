@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from './actors';
 import type { ActionTable } from './case-actions';
+import { pastInstant } from './instants';
 
 /** O3: SEV1 is the worst. */
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
@@ -130,7 +131,7 @@ export const manualIncidentSchema = z.object({
   description: z.string().max(5000).default(''),
   severity: z.enum(severities).default(defaultSeverity),
   /** O4: when the outage started; the 2-hour notice counts from here. Defaults to now. */
-  startedAt: z.iso.datetime({ offset: true }).optional(),
+  startedAt: pastInstant(90).optional(),
   scope: scopeSchema,
 });
 export type ManualIncident = z.infer<typeof manualIncidentSchema>;

@@ -12,7 +12,8 @@ import type { ApiDeps } from '../deps';
 import { errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
-import { futureToleranceMs, pinnedIncidentTerms, yearIn } from './incidents';
+import { clockSkewToleranceMs } from '../../domain/instants';
+import { pinnedIncidentTerms, yearIn } from './incidents';
 
 const labelSet = z.record(z.string().max(200), z.string().max(2000));
 // Go's zero time: what Alertmanager (and Grafana) send as endsAt for an alert with no end yet.
@@ -47,7 +48,7 @@ function checkAlertTimes(payload: { alerts: { status: 'firing' | 'resolved'; sta
   const nowMs = Date.now();
   payload.alerts.forEach((alert, index) => {
     const startsAtMs = Date.parse(alert.startsAt);
-    if (startsAtMs > nowMs + futureToleranceMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'startsAt'], message: 'lies in the future' });
+    if (startsAtMs > nowMs + clockSkewToleranceMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'startsAt'], message: 'lies in the future' });
     if (alert.status === 'resolved') {
       if (!alert.endsAt || goZeroTime.test(alert.endsAt)) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'a resolved alert needs its end time' });
       else if (Date.parse(alert.endsAt) < startsAtMs) context.addIssue({ code: 'custom', path: ['alerts', index, 'endsAt'], message: 'is before startsAt' });

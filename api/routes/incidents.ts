@@ -6,13 +6,10 @@ import type { IncidentInput } from '../../workflows/incident';
 import { requireRole } from '../auth';
 import { readCaseStateOnceStarted } from '../case-workflows';
 import type { ApiDeps } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
 import { bearer, deadlineSchema } from '../schemas';
-
-/** Clock skew tolerated on a start time in the future (a monitoring host slightly ahead of ours). */
-export const futureToleranceMs = 5 * 60_000;
 
 export function yearIn(timeZone: string, atMs: number): number {
   return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(new Date(atMs)));
@@ -54,9 +51,6 @@ export function incidentRoutes(deps: ApiDeps) {
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const now = Date.now();
     const startedAtMs = intake.startedAt ? Date.parse(intake.startedAt) : now;
-    if (startedAtMs > now + futureToleranceMs) {
-      throw new ApiError(422, 'invalid_request', 'the outage cannot start in the future', [{ field: 'startedAt', message: 'must not be later than now' }]);
-    }
     const terms = await pinnedIncidentTerms(deps);
     const opened = await openCase(
       { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },

@@ -204,6 +204,17 @@ describe('a complaint over HTTP against the real stack', () => {
     const malformed = await fetch(`${stack.baseUrl}/v1/complaints`, { method: 'POST', headers: { authorization: `Bearer ${keys.agent}`, 'content-type': 'application/json' }, body: '{' });
     expect(malformed.status).toBe(400);
 
+    for (const receivedAt of ['0029-08-01T09:14:18Z', new Date(Date.now() + 3600_000).toISOString()]) {
+      const outOfRange = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, receivedAt } });
+      expect(outOfRange.status).toBe(422);
+      expect(outOfRange.body.error.fields[0]).toEqual({ field: 'receivedAt', message: 'must not lie in the future nor more than 365 days ago' });
+    }
+
+    const nul = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'bad\u0000byte' } });
+    expect(nul.status).toBe(422);
+    expect(nul.body.error.fields[0].field).toBe('body');
+    expect((await call('GET', '/v1/cases?customerId=%00', { key: keys.agent })).status).toBe(422);
+
     const reused = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, summary: 'Another thing' }, headers: { 'idempotency-key': 'e2e-1' } });
     expect(reused.status).toBe(422);
 
