@@ -38,7 +38,8 @@ export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
 export function validationHook(result: { success: boolean; target: string; error?: z.ZodError }, c: Context) {
   if (result.success || !result.error) return undefined;
   const prefix = result.target === 'json' ? undefined : result.target;
-  return c.json({ error: { code: 'invalid_request', message: `invalid ${result.target}`, fields: fieldIssues(result.error, prefix) } }, 422);
+  const what = { json: 'request body', query: 'query parameters', param: 'path', header: 'headers' }[result.target] ?? result.target;
+  return c.json({ error: { code: 'invalid_request', message: `invalid ${what}`, fields: fieldIssues(result.error, prefix) } }, 422);
 }
 
 /**

@@ -68,10 +68,12 @@ export function calendarRoutes(deps: ApiDeps) {
     .openapi(putYear, async (c) => {
       const { year } = c.req.valid('param');
       const body = c.req.valid('json');
-      const outside = [...body.holidays, ...body.workdays].filter((date) => !date.startsWith(`${year}-`));
-      if (outside.length > 0) {
-        throw new ApiError(422, 'invalid_request', `dates must lie in ${year}`, outside.map((date) => ({ field: 'holidays/workdays', message: `${date} is not in ${year}` })));
-      }
+      const outside = (['holidays', 'workdays'] as const).flatMap((list) =>
+        body[list].flatMap((date, index) =>
+          date.startsWith(`${year}-`) && !Number.isNaN(Date.parse(date)) ? [] : [{ field: `${list}.${index}`, message: `${date} is not a date in ${year}` }],
+        ),
+      );
+      if (outside.length > 0) throw new ApiError(422, 'invalid_request', `dates must be real dates in ${year}`, outside);
       await deps.sql`
         insert into calendar_years (year, holidays, workdays, loaded_by)
         values (${year}, ${body.holidays}, ${body.workdays}, ${c.get('actor').id})

@@ -182,8 +182,9 @@ describe('a complaint over HTTP against the real stack', () => {
     const calendar = await call('GET', '/v1/calendar', { key: keys.auditor });
     expect(calendar.body.years.find((year: { year: number }) => year.year === 2026)).toMatchObject({ source: expect.stringMatching(/^chinese-days@/) });
     expect((await call('PUT', '/v1/calendar/years/2031', { key: keys.agent, body: { holidays: [], workdays: [] } })).status).toBe(403);
-    const wrongYear = await call('PUT', '/v1/calendar/years/2031', { key: keys.supervisor, body: { holidays: ['2030-01-01'], workdays: [] } });
+    const wrongYear = await call('PUT', '/v1/calendar/years/2031', { key: keys.supervisor, body: { holidays: ['2031-01-01', '2030-01-01'], workdays: ['2031-13-40'] } });
     expect(wrongYear.status).toBe(422);
+    expect(wrongYear.body.error.fields.map((field: { field: string }) => field.field)).toEqual(['holidays.1', 'workdays.0']);
     const loaded = await call('PUT', '/v1/calendar/years/2031', { key: keys.supervisor, body: { holidays: ['2031-01-01'], workdays: [] } });
     expect(loaded.status).toBe(200);
     expect(loaded.body.version).toMatch(/operator 2031:/);
