@@ -9,6 +9,7 @@ import type { WorkingCalendar } from '../../domain/working-calendar';
 import type { ComplaintInput } from '../../workflows/complaint';
 import { actUpdate, stateQuery } from '../../workflows/protocol';
 import { seedCustomer, type TestDatabase } from './database';
+import { eventually } from './eventually';
 import { startTimeSkippingBed, type TimeSkippingBed } from './time-skipping-bed';
 
 export const minutes = (count: number) => count * 60_000;
@@ -93,6 +94,14 @@ export class ComplaintHarness {
   async events(caseId: string): Promise<{ type: string; data: Record<string, unknown>; occurredAt: Date }[]> {
     return this.db.sql<{ type: string; data: Record<string, unknown>; occurredAt: Date }[]>`
       select type, data, occurred_at as "occurredAt" from case_events where case_id = ${caseId} order by step`;
+  }
+
+  /**
+   * The timeline once it holds an event of `type`: a clock event is recorded by an activity right
+   * after the workflow's state changes, so a query can see the change before the row exists.
+   */
+  async eventsOnceRecorded(caseId: string, type: string) {
+    return eventually(() => this.events(caseId), (events) => events.some((event) => event.type === type));
   }
 
   async eventTypes(caseId: string): Promise<string[]> {

@@ -212,7 +212,11 @@ describe('alert groups (O2)', () => {
     expect(group[0]!.closed_at).not.toBeNull();
     const remaining = await db.sql`select fingerprint from incident_alerts where case_id = ${input.caseId} order by fingerprint`;
     expect(remaining.map((row) => row.fingerprint)).toEqual(['race-seen']);
-    const released = await db.sql`select data from case_events where case_id = ${input.caseId} and type = 'incident.alerts-released'`;
+    // The workflow records the release right after the activity that closed the group answers.
+    const released = await eventually(
+      () => db.sql`select data from case_events where case_id = ${input.caseId} and type = 'incident.alerts-released'`,
+      (rows) => rows.length > 0,
+    );
     expect(released[0]?.data).toMatchObject({ released: 1 });
   });
 });
