@@ -6,19 +6,28 @@ import type { CalendarYear, WorkingCalendar } from '../domain/working-calendar';
 const require = createRequire(import.meta.url);
 const shippedPackage = 'chinese-days';
 
+let shipped: { years: Record<string, CalendarYear>; source: string } | undefined;
+
 /** The State Council calendar as published in the `chinese-days` package (check its last year before relying on it). */
 export function shippedCalendarYears(): Record<string, CalendarYear> {
+  return { ...shippedCalendar().years };
+}
+
+/** Built once per process: the package's data does not change while it runs. */
+function shippedCalendar(): { years: Record<string, CalendarYear>; source: string } {
+  if (shipped) return shipped;
   const data = require('chinese-days/dist/chinese-days.json') as { holidays: Record<string, string>; workdays: Record<string, string> };
-  const version = (require('chinese-days/package.json') as { version: string }).version;
+  const source = `${shippedPackage}@${(require('chinese-days/package.json') as { version: string }).version}`;
   const years: Record<string, CalendarYear> = {};
-  const yearOf = (date: string) => (years[date.slice(0, 4)] ??= { holidays: [], workdays: [], source: `${shippedPackage}@${version}` });
+  const yearOf = (date: string) => (years[date.slice(0, 4)] ??= { holidays: [], workdays: [], source });
   for (const date of Object.keys(data.holidays)) yearOf(date).holidays.push(date);
   for (const date of Object.keys(data.workdays)) yearOf(date).workdays.push(date);
   for (const year of Object.values(years)) {
     year.holidays.sort();
     year.workdays.sort();
   }
-  return years;
+  shipped = { years, source };
+  return shipped;
 }
 
 /**
@@ -36,6 +45,5 @@ export async function loadWorkingCalendar(sql: postgres.Sql): Promise<WorkingCal
     years[String(row.year)] = { holidays: [...row.holidays].sort(), workdays: [...row.workdays].sort(), source: `operator:${digest}` };
     operatorParts.push(`${row.year}:${digest}`);
   }
-  const shippedVersion = Object.values(shippedCalendarYears())[0]?.source ?? shippedPackage;
-  return { version: [shippedVersion, ...operatorParts.map((part) => `operator ${part}`)].join(' + '), years };
+  return { version: [shippedCalendar().source, ...operatorParts.map((part) => `operator ${part}`)].join(' + '), years };
 }
