@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, seedRegion } from '../support/incidents';
+import { alertmanagerWebhook, eventually, minutesAgo, seedRegion, type TestAlert } from '../support/incidents';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // Grafana unified alerting as a second alert source (O1, O2, O7), over HTTP against a real Temporal
@@ -17,18 +17,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 // Go's zero time: Grafana's endsAt of an alert still firing.
 const goZeroTime = '0001-01-01T00:00:00Z';
 const grafanaUrl = 'https://grafana.example';
 
-interface TestAlert {
-  fingerprint: string;
-  status: 'firing' | 'resolved';
-  startsAt: string;
-  endsAt?: string;
-  labels?: Record<string, string>;
-}
 
 /** A notification of Grafana's webhook contact point, as Grafana 10/11 sends it. */
 function grafanaWebhook(groupKey: string, alerts: TestAlert[]) {
@@ -66,29 +58,6 @@ function grafanaWebhook(groupKey: string, alerts: TestAlert[]) {
   };
 }
 
-/** The Alertmanager payload (version 4) of the same group key and alerts. */
-function alertmanagerWebhook(groupKey: string, alerts: TestAlert[]) {
-  return {
-    version: '4',
-    groupKey,
-    truncatedAlerts: 0,
-    status: alerts.some((alert) => alert.status === 'firing') ? 'firing' : 'resolved',
-    receiver: 'pledge',
-    groupLabels: { alertname: 'BroadbandDown' },
-    commonLabels: { alertname: 'BroadbandDown' },
-    commonAnnotations: { summary: `Broadband down in ${region}` },
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: alerts.map((alert) => ({
-      status: alert.status,
-      labels: { alertname: 'BroadbandDown', service: 'broadband', region, severity: 'warning', ...alert.labels },
-      annotations: { summary: `Broadband down in ${region}` },
-      startsAt: alert.startsAt,
-      endsAt: alert.endsAt ?? goZeroTime,
-      generatorURL: 'http://prometheus.example/graph',
-      fingerprint: alert.fingerprint,
-    })),
-  };
-}
 
 type IncidentRef = { caseId: string; workflowId: string; created: boolean };
 const post = (body: unknown, key = keys.alertSource) => stack.call('POST', '/v1/alerts/grafana', { key, body });
@@ -140,7 +109,7 @@ describe('incidents from Grafana alerting', () => {
   it('O2: an Alertmanager group with the same group key string and the same alerts does not join the Grafana incident', async () => {
     const answer = await stack.call('POST', '/v1/alerts/alertmanager', {
       key: keys.alertSource,
-      body: alertmanagerWebhook(groupKey, [{ fingerprint: '3f1c9a0d2e7b6c45', status: 'firing', startsAt }]),
+      body: alertmanagerWebhook(groupKey, [{ fingerprint: '3f1c9a0d2e7b6c45', status: 'firing', startsAt }], { region, severity: 'warning' }),
     });
     expect(answer.status).toBe(202);
     expect(answer.body.incidents).toHaveLength(1);

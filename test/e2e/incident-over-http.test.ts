@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, seedRegion } from '../support/incidents';
+import { alertmanagerWebhook, eventually, minutesAgo, seedRegion, type TestAlert } from '../support/incidents';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // Incidents over HTTP against a real Temporal dev server, worker and Postgres (O1–O9).
@@ -15,30 +15,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
-
-function webhook(groupKey: string, alerts: { fingerprint: string; status: 'firing' | 'resolved'; startsAt: string; endsAt?: string; labels?: Record<string, string> }[]) {
-  return {
-    version: '4',
-    groupKey,
-    truncatedAlerts: 0,
-    status: alerts.some((alert) => alert.status === 'firing') ? 'firing' : 'resolved',
-    receiver: 'pledge',
-    groupLabels: { alertname: 'BroadbandDown' },
-    commonLabels: { alertname: 'BroadbandDown' },
-    commonAnnotations: { summary: 'Broadband down in e2e-north' },
-    externalURL: 'http://alertmanager.example:9093',
-    alerts: alerts.map((alert) => ({
-      status: alert.status,
-      labels: { alertname: 'BroadbandDown', service: 'broadband', region: 'e2e-north', severity: 'critical', ...alert.labels },
-      annotations: { summary: 'Broadband down in e2e-north' },
-      startsAt: alert.startsAt,
-      endsAt: alert.endsAt ?? '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus.example/graph',
-      fingerprint: alert.fingerprint,
-    })),
-  };
-}
+const webhook = (groupKey: string, alerts: TestAlert[]) => alertmanagerWebhook(groupKey, alerts, { region: 'e2e-north', severity: 'critical' });
 
 const post = (body: unknown) => stack.call('POST', '/v1/alerts/alertmanager', { key: keys.alertSource, body });
 const readCase = (caseId: string) => stack.call('GET', `/v1/cases/${caseId}`, { key: keys.auditor });

@@ -59,3 +59,38 @@ export async function seedRegion(sql: postgres.Sql, prefix: string, region: stri
 }
 
 export { eventually } from './eventually';
+
+export const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+export interface TestAlert {
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  labels?: Record<string, string>;
+}
+
+/** An Alertmanager webhook (version 4) for a broadband outage in `region`, as Alertmanager sends it. */
+export function alertmanagerWebhook(groupKey: string, alerts: TestAlert[], options: { region: string; severity: string }) {
+  return {
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+    status: alerts.some((alert) => alert.status === 'firing') ? 'firing' : 'resolved',
+    receiver: 'pledge',
+    groupLabels: { alertname: 'BroadbandDown' },
+    commonLabels: { alertname: 'BroadbandDown' },
+    commonAnnotations: { summary: `Broadband down in ${options.region}` },
+    externalURL: 'http://alertmanager.example:9093',
+    alerts: alerts.map((alert) => ({
+      status: alert.status,
+      labels: { alertname: 'BroadbandDown', service: 'broadband', region: options.region, severity: options.severity, ...alert.labels },
+      annotations: { summary: `Broadband down in ${options.region}` },
+      startsAt: alert.startsAt,
+      // Go's zero time: the endsAt of an alert still firing.
+      endsAt: alert.endsAt ?? '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example/graph',
+      fingerprint: alert.fingerprint,
+    })),
+  };
+}
