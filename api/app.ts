@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, rejectNulCharacters, validationHook } from './errors';
@@ -11,6 +10,7 @@ import { calendarRoutes } from './routes/calendar';
 import { caseRoutes } from './routes/cases';
 import { complaintRoutes } from './routes/complaints';
 import { customerRoutes } from './routes/customers';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { staffRoutes } from './routes/staff';
@@ -39,6 +39,6 @@ export function createApp(deps: ApiDeps) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
   return app;
 }

@@ -12,10 +12,10 @@ import { Connection } from '@temporalio/client';
 import {
   ensureTestServer,
   fastStartJvmFlags,
-  freePort,
   jvmFlagsVariable,
   testServerArchivePath,
 } from '../scripts/toolchain/test-server';
+import { freePort } from '../scripts/toolchain/ports';
 
 const archiveFlag = `-XX:SharedArchiveFile=${testServerArchivePath}`;
 const variants: { name: string; jvmFlags: string | undefined }[] = [

@@ -12,6 +12,7 @@ import { demoComplaints, demoIncidents, seedDemoCustomers } from '../db/demo-dat
 import { migrate } from '../db/migrate';
 import { searchAttributeRegistrations } from '../workflows/search-attributes';
 import { dataDir, repoRoot } from './toolchain/paths';
+import { assertPortFree } from './toolchain/ports';
 import { startPostgres } from './toolchain/postgres';
 import { startTemporalDevServer } from './toolchain/temporal-dev-server';
 
@@ -28,11 +29,17 @@ let stopping = false;
 mkdirSync(logDir, { recursive: true });
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
+process.on('uncaughtException', (error) => fail(error));
+process.on('unhandledRejection', (reason) => fail(reason));
 
 try {
+  await assertPortsFree();
   step('postgres');
-  const database = await startPostgres({ clusterDir: join(dataDir, 'postgres'), port: postgresPort });
+  const database = await startPostgres({ clusterDir: join(dataDir, 'postgres'), port: postgresPort, portSetting: 'PLEDGE_POSTGRES_PORT' });
   stopDatabase = database.stop;
+  if (database.clusterDir && database.clusterDir !== join(dataDir, 'postgres')) {
+    console.log(`  the cluster lives in ${database.clusterDir} (the postgres user cannot reach ${dataDir})`);
+  }
 
   step('temporal');
   const externalTemporal = process.env.TEMPORAL_ADDRESS;
@@ -78,8 +85,25 @@ Pledge is running.
 Try: curl -H 'Authorization: Bearer ${agentKey ?? '<agent key>'}' '${apiUrl}/v1/cases?type=complaint'
 Ctrl-C stops everything; the next npm start resumes the same cases and timers.`);
 } catch (error) {
-  console.error(`\nPledge could not start: ${(error as Error).message}`);
+  await fail(error);
+}
+
+/** One line that says what failed and what to do (details follow it), then everything stops. */
+async function fail(error: unknown): Promise<void> {
+  const [headline, ...details] = (error instanceof Error ? error.message : String(error)).split('\n');
+  console.error(`\nPledge could not start: ${headline}`);
+  if (details.length > 0) console.error(details.join('\n'));
   await shutdown(1);
+}
+
+/** Every port this stack will listen on, checked before anything starts. */
+async function assertPortsFree(): Promise<void> {
+  const checks: Array<[number, string, string]> = [[env.PORT, 'the API', 'PORT']];
+  if (!process.env.DATABASE_URL) checks.push([postgresPort, 'Postgres', 'PLEDGE_POSTGRES_PORT']);
+  if (!process.env.TEMPORAL_ADDRESS) {
+    checks.push([temporalPort, 'Temporal', 'PLEDGE_TEMPORAL_PORT'], [temporalUiPort, 'the Temporal UI', 'PLEDGE_TEMPORAL_UI_PORT']);
+  }
+  for (const [port, what, setting] of checks) await assertPortFree(port, what, setting);
 }
 
 function step(name: string): void {

@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { cacheDir } from './paths';
+import { assertPortFree } from './ports';
 import { ensureTemporalCli } from './temporal-cli';
 
 /** The type names `temporal server start-dev --search-attribute Name=Type` accepts. */
@@ -49,8 +50,10 @@ const stopTimeoutMs = 10_000;
 /** A Temporal dev server from the pinned CLI, or from the SDK's download when there is no CLI. */
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<RunningDevServer> {
   if (opts.dbFilename) mkdirSync(dirname(opts.dbFilename), { recursive: true });
+  await assertPortFree(opts.port, 'Temporal');
+  await assertPortFree(opts.uiPort, 'the Temporal UI');
   const cli = await ensureTemporalCli();
-  const server = cli ? await startWithCli(cli, opts) : await startWithSdkDownload(opts);
+  const server = cli ? await startWithCli(cli, opts) : await startWithSdkDownloadOrExplain(opts);
   try {
     await registerMissingSearchAttributes(server.address, opts);
   } catch (error) {
@@ -83,6 +86,16 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<Runnin
     throw new Error(`${(error as Error).message}\n--- temporal server output (tail) ---\n${output.tail()}`);
   }
   return server;
+}
+
+async function startWithSdkDownloadOrExplain(opts: DevServerOptions): Promise<RunningDevServer> {
+  try {
+    return await startWithSdkDownload(opts);
+  } catch (error) {
+    throw new Error(
+      `no Temporal CLI here and the SDK could not download one (${(error as Error).message.split('\n')[0]}): install Go so the CLI can be built, set TEMPORAL_CLI to a temporal binary, or TEMPORAL_ADDRESS to a running server`,
+    );
+  }
 }
 
 async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevServer> {

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertmanagerBinary } from '../../scripts/toolchain/alertmanager';
 import { eventually, seedRegion } from '../support/incidents';
 import { devKeys, startStack, type RunningStack } from '../support/stack';
 
-// A real client (O1, O2, O7): Debian's prometheus-alertmanager, configured with a webhook receiver
-// pointing at the API with a bearer token, fed alerts through its own API.
-const alertmanagerBin = process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
+// A real client (O1, O2, O7): Prometheus Alertmanager (ALERTMANAGER_BIN, else the toolchain's Go
+// build, else Debian's prometheus-alertmanager; the flags below are the same in both), configured
+// with a webhook receiver pointing at the API with a bearer token, fed alerts through its own API.
 const alertmanagerPort = 19093;
 const alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
 let stack: RunningStack;
@@ -39,6 +40,7 @@ receivers:
 }
 
 beforeAll(async () => {
+  const alertmanagerBin = alertmanagerBinary();
   stack = await startStack({ postgres: 55443, temporal: 17241, temporalUi: 18241 }, 'pledge-incident-alertmanager');
   await seedRegion(stack.db.sql, 'east', 'am-east', 5);
   workDir = mkdtempSync(join(tmpdir(), 'pledge-alertmanager-'));
@@ -56,19 +58,39 @@ beforeAll(async () => {
   );
   alertmanager.stdout?.on('data', (chunk) => (alertmanagerOutput += chunk));
   alertmanager.stderr?.on('data', (chunk) => (alertmanagerOutput += chunk));
-  const ready = await eventually(
-    () => fetch(`${alertmanagerUrl}/-/ready`).then((response) => response.ok, () => false),
-    (ok) => ok,
-    20_000,
-  );
-  if (!ready) throw new Error(`alertmanager did not become ready:\n${alertmanagerOutput}`);
+  // Fails at once, rather than after the readiness timeout, if the binary cannot start or exits early.
+  let ended = false;
+  const endedEarly = new Promise<never>((_, reject) => {
+    alertmanager.once('error', (error) => {
+      ended = true;
+      reject(new Error(`could not start ${alertmanagerBin}: ${error.message}`));
+    });
+    // 'close' comes after 'exit' once stdout and stderr are drained, so the output is complete.
+    alertmanager.once('close', (code, signal) => {
+      ended = true;
+      reject(new Error(`${alertmanagerBin} exited early (code ${code}, signal ${signal}):\n${alertmanagerOutput}`));
+    });
+  });
+  endedEarly.catch(() => {}); // only raced below; the exit that afterAll causes is expected
+  const ready = await Promise.race([
+    eventually(
+      () => fetch(`${alertmanagerUrl}/-/ready`).then((response) => response.ok, () => false),
+      (ok) => ok || ended,
+      20_000,
+    ),
+    endedEarly,
+  ]);
+  if (!ready) throw new Error(`${alertmanagerBin} did not become ready in 20 s:\n${alertmanagerOutput}`);
 });
 
 afterAll(async () => {
-  if (alertmanager && alertmanager.exitCode === null) {
+  // Runs even when beforeAll threw half-way: each step only undoes what was started.
+  if (alertmanager?.pid !== undefined && alertmanager.exitCode === null && alertmanager.signalCode === null) {
     const exited = new Promise((resolve) => alertmanager.once('exit', resolve));
     alertmanager.kill('SIGTERM');
+    const killLater = setTimeout(() => alertmanager.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(killLater);
   }
   await stack?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { createMailer } from '../../worker/mailer';
 import { createPledgeWorker } from '../../worker/worker';
 import { searchAttributeRegistrations } from '../../workflows/search-attributes';
 import { startTestDatabase, type TestDatabase } from './database';
+import { allSettledOrThrow, Teardown } from './teardown';
 import { bundleWorkflows } from './temporal';
 
 export const devKeys = { agent: 'dev-agent-key', supervisor: 'dev-supervisor-key', auditor: 'dev-auditor-key', alertSource: 'dev-alert-key' };
@@ -24,25 +25,36 @@ export interface RunningStack {
 
 /** The whole stack as ops staff and monitoring meet it: real Temporal dev server, real worker, real Postgres, the API over HTTP. */
 export async function startStack(ports: { postgres: number; temporal: number; temporalUi: number }, taskQueue: string): Promise<RunningStack> {
-  const [devServer, db, bundle]: [RunningDevServer, TestDatabase, Awaited<ReturnType<typeof bundleWorkflows>>] = await Promise.all([
-    startTemporalDevServer({ port: ports.temporal, uiPort: ports.temporalUi, namespace: 'default', searchAttributes: searchAttributeRegistrations }),
-    startTestDatabase(ports.postgres),
-    bundleWorkflows(),
-  ]);
-  const workerConnection = await NativeConnection.connect({ address: devServer.address });
-  const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
-  const workerRunning = worker.run();
-  // The outbox dispatcher runs beside the worker, as in worker/main.ts; e-mail goes to a logger.
-  const dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
-  await dispatcher.start();
-  const clientConnection = await Connection.connect({ address: devServer.address });
-  const temporal = new Client({ connection: clientConnection });
-  const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
-  const app = createApp({ temporal, sql: db.sql, apiKeys: parseApiKeys(env), policies: loadPolicies(env), taskQueue });
-  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const teardown = new Teardown();
+  return teardown.unwindOnFailure(async () => {
+    const [devServer, db, bundle] = await allSettledOrThrow([
+      teardown.add(startTemporalDevServer({ port: ports.temporal, uiPort: ports.temporalUi, namespace: 'default', searchAttributes: searchAttributeRegistrations }), (started) => started.stop()),
+      teardown.add(startTestDatabase(ports.postgres), (started) => started.stop()),
+      bundleWorkflows(),
+    ] as const);
+    const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (connection) => connection.close());
+    const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
+    const workerRunning = worker.run();
+    teardown.defer(async () => {
+      worker.shutdown();
+      await workerRunning;
+    });
+    // The outbox dispatcher runs beside the worker, as in worker/main.ts; e-mail goes to a logger.
+    const dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
+    await teardown.add(dispatcher.start(), () => dispatcher.stop());
+    const clientConnection = await teardown.add(Connection.connect({ address: devServer.address }), (connection) => connection.close());
+    const temporal = new Client({ connection: clientConnection });
+    const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
+    const app = createApp({ temporal, sql: db.sql, apiKeys: parseApiKeys(env), policies: loadPolicies(env), taskQueue });
+    const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    teardown.defer(() => void server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return runningStack(db, temporal, baseUrl, () => teardown.run());
+  });
+}
 
+function runningStack(db: TestDatabase, temporal: Client, baseUrl: string, stop: () => Promise<void>): RunningStack {
   return {
     db,
     temporal,
@@ -60,15 +72,6 @@ export async function startStack(ports: { postgres: number; temporal: number; te
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
     },
-    async stop() {
-      server.close();
-      await dispatcher.stop();
-      worker.shutdown();
-      await workerRunning;
-      await workerConnection.close();
-      await clientConnection.close();
-      await devServer.stop();
-      await db.stop();
-    },
+    stop,
   };
 }
