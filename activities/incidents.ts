@@ -1,28 +1,24 @@
+import { asyncLocalStorage, heartbeat } from '@temporalio/activity';
 import type postgres from 'postgres';
+import { countAffectedCustomers } from '../db/customers';
+import { findFanoutSnapshot, pageFanoutRecipients, snapshotFanoutRecipients } from '../db/fanout-recipients';
+import { closeAlertGroup } from '../db/incident-alerts';
+import { upsertOutage, type OutageRecord } from '../db/incident-outages';
+import { insertLedgerEntries, sumLedgerByKeys, type LedgerEntry } from '../db/ledger';
+import { countNotificationsByKeys, insertNotifications } from '../db/notifications';
 import { formatAmount, remedyFor, type CompensationPolicy } from '../domain/compensation-policy';
-import { describeScopeQuery, formatDuration, scopeIsEmpty, type IncidentScope } from '../domain/incident';
+import { describeScopeQuery, formatDuration, type IncidentScope } from '../domain/incident';
+import type { FanoutKind, IncidentMessage } from '../domain/messages';
 import { formatDateTime, resolveLocale, type TemplateId } from '../domain/notification-templates';
-import { insertLedgerEntries, type LedgerEntry } from './ledger';
-import { enqueueNotificationBatch, type BatchNotificationRequest } from './outbox';
-
-export type FanoutKind = 'outage-notice' | 'update' | 'recovery';
-
-export interface IncidentMessage {
-  title: string;
-  startedAt: string;
-  /** The notice or update text (outage-notice, update). */
-  message?: string;
-  /** Recovery only. */
-  endedAt?: string;
-  outageMinutes?: number;
-}
+import { notificationRows, type BatchNotificationRequest } from '../notifications/outbox';
 
 export interface IncidentPageInput {
   incidentWorkflowId: string;
   caseId: string;
-  /** Prefix of every notification key of this fan-out, e.g. `<workflowId>:notice`. */
+  /** Prefix of every notification key of this fan-out, e.g. `<workflowId>:notice`; also the key of its recipient snapshot. */
   notificationKeyPrefix: string;
   kind: FanoutKind;
+  /** The scopes the recipients were taken from (a fan-out started before snapshots existed takes its snapshot from them). */
   scopes: IncidentScope[];
   /** Keyset pagination: the last customer id of the previous page, null for the first. */
   afterCustomerId: string | null;
@@ -34,33 +30,15 @@ export interface IncidentPageInput {
 }
 
 export interface IncidentPageResult {
+  /** Recipients of this page that were told (a customer deleted since the snapshot is skipped). */
   customers: number;
   lastCustomerId: string | null;
+  /** The page's notification rows, counted by key: a retried page reports what the first attempt queued. */
   notificationsQueued: number;
+  /** The page's remedies, counted by key, likewise. */
   remediesPaid: number;
   remedyAmountCents: number;
   done: boolean;
-}
-
-interface AffectedCustomer {
-  id: string;
-  locale: string;
-  email: string | null;
-  channels: string[];
-  plan: string;
-}
-
-/** The customers a set of scopes touches (OR of the scopes), as a postgres.js fragment. */
-function affectedCondition(sql: postgres.Sql | postgres.TransactionSql, scopes: readonly IncidentScope[]) {
-  const usable = scopes.filter((scope) => !scopeIsEmpty(scope));
-  if (usable.length === 0) return sql`false`;
-  return usable
-    .map((scope) => {
-      const services = scope.services.length ? sql`services && ${scope.services}::text[]` : sql`true`;
-      const regions = scope.regions.length ? sql`region = any(${scope.regions}::text[])` : sql`true`;
-      return sql`(${services} and ${regions})`;
-    })
-    .reduce((left, right) => sql`${left} or ${right}`);
 }
 
 const templateOf: Record<FanoutKind, TemplateId> = {
@@ -69,29 +47,45 @@ const templateOf: Record<FanoutKind, TemplateId> = {
   recovery: 'incident.recovered',
 };
 
+/** Tells the server the page is alive (fan-out pages heartbeat); a no-op when called outside an activity, as in tests. */
+function heartbeatIfActivity(details?: unknown): void {
+  if (asyncLocalStorage.getStore()) heartbeat(details);
+}
+
 export function createIncidentActivities(sql: postgres.Sql) {
   return {
     /** O3/O6: how many customers the scopes touch, and the query that says so (recorded on the case). */
     async countAffectedCustomers(input: { scopes: IncidentScope[] }): Promise<{ count: number; query: string }> {
-      const [row] = await sql<{ count: string }[]>`select count(*) as count from customers where ${affectedCondition(sql, input.scopes)}`;
-      return { count: Number(row!.count), query: describeScopeQuery(input.scopes) };
+      return { count: await countAffectedCustomers(sql, input.scopes), query: describeScopeQuery(input.scopes) };
     },
 
     /**
-     * One page of a fan-out (O4, O5, O7, O8): the next `pageSize` affected customers by id, their
-     * notices (one INSERT … SELECT) and, on recovery, their remedies (one more), in one transaction.
-     * Every row has a key derived from the incident and the customer, so a retried page adds nothing.
+     * O4, O7: fixes who a fan-out tells, once, when it starts: the customers the scopes touch now,
+     * stored under the fan-out key. A retry, or a second call, changes nothing.
+     */
+    async snapshotFanoutRecipients(input: { fanoutKey: string; scopes: IncidentScope[] }): Promise<{ customers: number }> {
+      return { customers: await snapshotFanoutRecipients(sql, input.fanoutKey, input.scopes) };
+    },
+
+    /**
+     * One page of a fan-out (O4, O5, O7, O8): the next `pageSize` recipients of the fan-out's
+     * snapshot by id, their notices (one INSERT … SELECT) and, on recovery, their remedies (one
+     * more), in one transaction. Every row has a key derived from the incident and the customer,
+     * so a retried page adds nothing; its totals are counted by those keys, so it still reports
+     * the page's rows.
      */
     async deliverIncidentPage(input: IncidentPageInput): Promise<IncidentPageResult> {
+      heartbeatIfActivity({ afterCustomerId: input.afterCustomerId });
       return sql.begin(async (tx) => {
-        const customers = await tx<AffectedCustomer[]>`
-          select id, locale, email, channels, plan from customers
-          where (${affectedCondition(tx, input.scopes)})
-            ${input.afterCustomerId === null ? tx`` : tx`and id > ${input.afterCustomerId}`}
-          order by id
-          limit ${input.pageSize}`;
+        // A fan-out started before recipient snapshots existed takes its snapshot at its next page.
+        if ((await findFanoutSnapshot(tx, input.notificationKeyPrefix)) === undefined) {
+          await snapshotFanoutRecipients(tx, input.notificationKeyPrefix, input.scopes);
+        }
+        const recipients = await pageFanoutRecipients(tx, input.notificationKeyPrefix, input.afterCustomerId, input.pageSize);
+        heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length });
         const ledger: LedgerEntry[] = [];
-        const notifications: BatchNotificationRequest[] = customers.map((customer) => {
+        const requests: BatchNotificationRequest[] = recipients.flatMap(({ customer }) => {
+          if (!customer) return [];
           const locale = resolveLocale(customer.locale);
           const params: Record<string, string> = {
             caseId: input.caseId,
@@ -120,60 +114,37 @@ export function createIncidentActivities(sql: postgres.Sql) {
               });
             }
           }
-          return { idempotencyKey: `${input.notificationKeyPrefix}:${customer.id}`, customer, caseId: input.caseId, templateId, params };
+          return [{ idempotencyKey: `${input.notificationKeyPrefix}:${customer.id}`, customer, caseId: input.caseId, templateId, params }];
         });
-        const queued = await enqueueNotificationBatch(tx, notifications);
-        const paid = await insertLedgerEntries(tx, ledger);
+        const rows = notificationRows(requests);
+        await insertNotifications(tx, rows);
+        await insertLedgerEntries(tx, ledger);
+        const queued = await countNotificationsByKeys(tx, rows.map((row) => row.idempotencyKey));
+        const paid = await sumLedgerByKeys(tx, ledger.map((entry) => entry.idempotencyKey));
+        heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length, queued });
         return {
-          customers: customers.length,
-          lastCustomerId: customers.at(-1)?.id ?? input.afterCustomerId,
-          notificationsQueued: queued.queued,
+          customers: requests.length,
+          lastCustomerId: recipients.at(-1)?.customerId ?? input.afterCustomerId,
+          notificationsQueued: queued,
           remediesPaid: paid.paid,
           remedyAmountCents: paid.amountCents,
-          done: customers.length < input.pageSize,
+          done: recipients.length < input.pageSize,
         };
       });
     },
 
-    /** O2: the incident resolved, so its alert group is free: the group's next outage opens a new incident. */
     /**
      * O2: the group's next outage opens a new incident. Alerts the API tied to this incident that the
      * workflow never saw (they raced its resolution) are released with the group, under the same
      * per-group lock as the API, so their next re-send opens that new incident instead of vanishing.
      */
     async closeAlertGroup(input: { caseId: string; closedAt: string; dedupKey?: string | null; knownAlerts?: { fingerprint: string; startsAt: string }[] }): Promise<{ released: number }> {
-      return sql.begin(async (tx) => {
-        if (input.dedupKey) await tx`select pg_advisory_xact_lock(hashtextextended(${input.dedupKey}, 0))`;
-        await tx`update incident_alert_groups set closed_at = ${input.closedAt} where case_id = ${input.caseId} and closed_at is null`;
-        if (!input.knownAlerts) return { released: 0 };
-        const released = await tx`
-          delete from incident_alerts
-          where case_id = ${input.caseId}
-            and (fingerprint, starts_at) not in (
-              select fingerprint, starts_at
-              from unnest(${input.knownAlerts.map((alert) => alert.fingerprint)}::text[], ${input.knownAlerts.map((alert) => alert.startsAt)}::timestamptz[])
-                as known(fingerprint, starts_at))
-          returning fingerprint`;
-        return { released: released.length };
-      });
+      return { released: await closeAlertGroup(sql, input) };
     },
 
     /** O9: the incident's outage interval and reach, kept current for availability. */
-    async recordOutage(input: {
-      caseId: string;
-      title: string;
-      severity: string;
-      services: string[];
-      regions: string[];
-      startedAt: string;
-      endedAt: string | null;
-    }): Promise<void> {
-      await sql`
-        insert into incident_outages (case_id, title, severity, services, regions, started_at, ended_at)
-        values (${input.caseId}, ${input.title}, ${input.severity}, ${input.services}, ${input.regions}, ${input.startedAt}, ${input.endedAt})
-        on conflict (case_id) do update set
-          title = excluded.title, severity = excluded.severity, services = excluded.services, regions = excluded.regions,
-          started_at = excluded.started_at, ended_at = excluded.ended_at, updated_at = now()`;
+    async recordOutage(input: OutageRecord): Promise<void> {
+      await upsertOutage(sql, input);
     },
   };
 }

@@ -26,12 +26,16 @@ const refusalStatus = {
   [actionFailureTypes.forbidden]: [403, 'forbidden'],
   [actionFailureTypes.invalidInput]: [422, 'invalid_request'],
   [actionFailureTypes.refused]: [409, 'action_refused'],
+  StepFailed: [500, 'step_failed'],
 } as const;
 
-/** Runs the `act` update; the workflow's validator decides, and its refusal becomes a 4xx. */
-export async function actOnCase(temporal: Client, caseId: string, action: CaseAction): Promise<CaseState> {
+/**
+ * Runs the `act` update; the workflow's validator decides, and its refusal becomes a 4xx. With an
+ * update id (from the Idempotency-Key) a retry returns the first result and repeats nothing.
+ */
+export async function actOnCase(temporal: Client, caseId: string, action: CaseAction, updateId?: string): Promise<CaseState> {
   try {
-    return await caseHandle(temporal, caseId).executeUpdate(actUpdate, { args: [action] });
+    return await caseHandle(temporal, caseId).executeUpdate(actUpdate, { args: [action], ...(updateId ? { updateId } : {}) });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       const mapped = refusalStatus[error.cause.type as keyof typeof refusalStatus];
@@ -61,13 +65,4 @@ async function closedOrMissing(temporal: Client, caseId: string): Promise<ApiErr
 function notFoundOr(error: unknown, caseId: string): unknown {
   if (error instanceof WorkflowNotFoundError) return new ApiError(404, 'case_not_found', `no case ${caseId}`);
   return error;
-}
-
-/**
- * Right after a start the first workflow task may not have run yet; the answer waits for it
- * briefly and otherwise returns undefined rather than holding the request while a worker is away.
- */
-export async function readCaseStateOnceStarted(temporal: Client, caseId: string, waitMs = 5_000): Promise<CaseState | undefined> {
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), waitMs).unref());
-  return Promise.race([readCaseState(temporal, caseId).catch(() => undefined), timeout]);
 }

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import type postgres from 'postgres';
-import type { CaseType } from '../domain/case-types';
-import { caseWorkflowId, formatCaseId } from '../domain/case-types';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { caseWorkflowId, formatCaseId, type CaseType } from '../domain/case-types';
+import type { CaseState } from '../domain/case-state';
+import { nextCaseNumber } from '../db/case-numbers';
+import { findRecordedCaseState } from '../db/cases';
+import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency-keys';
+import type { Sql } from '../db/sql';
+import { openedUpdate } from '../workflows/protocol';
 import { caseStaticSummary, initialCaseSearchAttributes } from '../workflows/search-attributes';
 import { ApiError } from './errors';
 
@@ -19,69 +23,67 @@ export interface OpenCaseRequest {
   buildInput(caseId: string): unknown;
 }
 
-/**
- * Gives a case its number at once (C1) and starts its workflow exactly once: the number is tied to
- * the Idempotency-Key in Postgres, and the workflow id is derived from the number, so a retried or
- * concurrent request finds the same case and the start itself is idempotent.
- */
-export async function openCase(deps: { temporal: Client; sql: postgres.Sql; taskQueue: string; timeZone: string }, request: OpenCaseRequest) {
-  const requestHash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
-  const caseId = await allocateCaseId(deps, request, requestHash);
-  const workflowId = caseWorkflowId(request.type, caseId.caseId);
-  // A retried request finds its case; it starts the workflow only if the first attempt never got that
-  // far (no record yet), so a case whose workflow has closed, or left Temporal, never starts twice.
-  const recorded = caseId.replayed && (await deps.sql`select 1 from cases where case_id = ${caseId.caseId}`).length > 0;
-  if (recorded) return { caseId: caseId.caseId, workflowId, replayed: true };
-  try {
-    await deps.temporal.workflow.start(request.type, {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [request.buildInput(caseId.caseId)],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
-      staticSummary: caseStaticSummary(request.type, caseId.caseId, request.title),
-    });
-  } catch (error) {
-    // A retried request racing its case's close: the case exists, nothing is started again.
-    if (!(caseId.replayed && error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
-  return { caseId: caseId.caseId, workflowId, replayed: caseId.replayed };
+export interface OpenedCase {
+  state: CaseState;
+  /** A retry of an earlier request (same Idempotency-Key and body): the same case, nothing started again. */
+  replayed: boolean;
 }
 
-async function allocateCaseId(
-  deps: { sql: postgres.Sql; timeZone: string },
-  request: OpenCaseRequest,
-  requestHash: string,
-): Promise<{ caseId: string; replayed: boolean }> {
-  const year = Number(new Intl.DateTimeFormat('en', { timeZone: deps.timeZone, year: 'numeric' }).format(new Date()));
-  const fresh = async () => {
-    const [row] = await deps.sql<{ n: string }[]>`select nextval('case_number_seq') as n`;
-    return formatCaseId(request.type, year, Number(row!.n));
-  };
-  if (!request.idempotencyKey) return { caseId: await fresh(), replayed: false };
-
-  const scope = request.type;
-  const existing = async () => {
-    const [row] = await deps.sql<{ case_id: string; request_hash: string }[]>`
-      select case_id, request_hash from idempotency_keys where scope = ${scope} and key = ${request.idempotencyKey!}`;
-    return row;
-  };
-  let row = await existing();
-  if (!row) {
-    const candidate = await fresh();
-    await deps.sql`
-      insert into idempotency_keys (scope, key, request_hash, case_id)
-      values (${scope}, ${request.idempotencyKey}, ${requestHash}, ${candidate})
-      on conflict (scope, key) do nothing`;
-    row = await existing();
-    if (row?.case_id === candidate) return { caseId: candidate, replayed: false };
+/**
+ * Gives a case its number at once (C1) and opens it exactly once, answering with the state as it
+ * was recorded at intake: the workflow is started with an update (`opened`) that returns only once
+ * intake is recorded, so the 201 always carries the deadlines and every read route already shows
+ * the case. The number is tied to the Idempotency-Key in Postgres and the workflow id derives from
+ * it, so a retried or concurrent request finds the same case.
+ */
+export async function openCase(deps: { temporal: Client; sql: Sql; taskQueue: string; timeZone: string }, request: OpenCaseRequest): Promise<OpenedCase> {
+  const requestHash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
+  const { caseId, replayed } = await allocateCaseId(deps, request, requestHash);
+  const workflowId = caseWorkflowId(request.type, caseId);
+  if (replayed) {
+    // A case whose workflow has closed, or left Temporal, is answered from its record, never started again.
+    const recorded = await findRecordedCaseState(deps.sql, caseId);
+    if (recorded) return { state: await liveOr(deps.temporal, workflowId, recorded), replayed };
   }
-  if (!row) throw new Error('idempotency key vanished while opening a case');
-  if (row.request_hash !== requestHash) {
-    throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${request.idempotencyKey}' was already used for a different request (case ${row.case_id})`, [
+  const startWorkflowOperation = new WithStartWorkflowOperation(request.type, {
+    taskQueue: deps.taskQueue,
+    workflowId,
+    args: [request.buildInput(caseId)],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
+    staticSummary: caseStaticSummary(request.type, caseId, request.title),
+  });
+  try {
+    const state = await deps.temporal.workflow.executeUpdateWithStart(openedUpdate, { startWorkflowOperation });
+    return { state, replayed };
+  } catch (error) {
+    // A retried request racing its case's close: the case exists; its record answers.
+    const recorded = replayed && error instanceof WorkflowExecutionAlreadyStartedError ? await findRecordedCaseState(deps.sql, caseId) : undefined;
+    if (recorded) return { state: recorded, replayed };
+    throw error;
+  }
+}
+
+async function liveOr(temporal: Client, workflowId: string, recorded: CaseState): Promise<CaseState> {
+  try {
+    return await temporal.workflow.getHandle(workflowId).query<CaseState>('state');
+  } catch {
+    return recorded;
+  }
+}
+
+async function allocateCaseId(deps: { sql: Sql; timeZone: string }, request: OpenCaseRequest, requestHash: string): Promise<{ caseId: string; replayed: boolean }> {
+  const year = Number(new Intl.DateTimeFormat('en', { timeZone: deps.timeZone, year: 'numeric' }).format(new Date()));
+  const fresh = async () => formatCaseId(request.type, year, await nextCaseNumber(deps.sql));
+  if (!request.idempotencyKey) return { caseId: await fresh(), replayed: false };
+  const scope = request.type;
+  const existing = await findIdempotencyKey(deps.sql, scope, request.idempotencyKey);
+  const held = existing ?? (await claimIdempotencyKey(deps.sql, { scope, key: request.idempotencyKey, requestHash, caseId: await fresh() }));
+  if (held.requestHash !== requestHash) {
+    throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${request.idempotencyKey}' was already used for a different request (case ${held.caseId})`, [
       { field: 'Idempotency-Key', message: 'reused with a different body' },
     ]);
   }
-  return { caseId: row.case_id, replayed: true };
+  return { caseId: held.caseId, replayed: !('claimed' in held && held.claimed) };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type postgres from 'postgres';
+import { listCalendarYears } from '../db/calendar-years';
+import type { Sql } from '../db/sql';
 import type { CalendarYear, WorkingCalendar } from '../domain/working-calendar';
 
 const require = createRequire(import.meta.url);
@@ -35,10 +36,9 @@ function shippedCalendar(): { years: Record<string, CalendarYear>; source: strin
  * operator loaded (table calendar_years). The version names every source, so a deadline records
  * exactly which data it was computed from.
  */
-export async function loadWorkingCalendar(sql: postgres.Sql): Promise<WorkingCalendar> {
+export async function loadWorkingCalendar(sql: Sql): Promise<WorkingCalendar> {
   const years = shippedCalendarYears();
-  const operatorRows = await sql<{ year: number; holidays: string[]; workdays: string[] }[]>`
-    select year, holidays, workdays from calendar_years order by year`;
+  const operatorRows = await listCalendarYears(sql);
   const operatorParts: string[] = [];
   for (const row of operatorRows) {
     const digest = createHash('sha256').update(JSON.stringify([row.holidays, row.workdays])).digest('hex').slice(0, 8);

@@ -21,6 +21,8 @@ export interface IncidentPolicy {
   /** Fan-out: customers per activity, and pages per run of the fan-out workflow before continue-as-new. */
   fanoutPageSize: number;
   fanoutPagesPerRun: number;
+  /** The incident continues as new once a run's history is this long (an alert storm stays bounded). */
+  maxHistoryEventsPerRun?: number;
 }
 
 export const defaultIncidentPolicy: IncidentPolicy = {
@@ -34,6 +36,7 @@ export const defaultIncidentPolicy: IncidentPolicy = {
   reviewReminderEveryMinutes: 24 * 60,
   fanoutPageSize: 1000,
   fanoutPagesPerRun: 10,
+  maxHistoryEventsPerRun: 8_000,
 };
 
 export interface NoticeSchedule {

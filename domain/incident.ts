@@ -103,7 +103,8 @@ export interface IncidentAlert {
   fingerprint: string;
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
-  annotations: Record<string, string>;
+  /** Not sent to the workflow (the API signals slim alerts); kept optional for histories that carry them. */
+  annotations?: Record<string, string>;
   startsAt: string;
   /** Set when resolved. */
   endsAt: string | null;

@@ -22,6 +22,14 @@ export interface RenderedNotification extends MessageText {
 
 const placeholder = /\{(\w+)\}/g;
 
+/**
+ * A message that cannot be rendered: an unknown template, a missing param, a timestamp that is
+ * not one. A bug or bad data, not an outage: retrying gives the same answer.
+ */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
 /** Maps a stored or requested locale tag ('en-US', 'zh_Hans', 'fr') to one we have texts for. */
 export function resolveLocale(requested: string): Locale {
   const language = requested.trim().toLowerCase().split(/[-_]/)[0];
@@ -45,12 +53,12 @@ export function renderNotification(
 ): RenderedNotification {
   const resolvedLocale = resolveLocale(locale);
   const text = templates[templateId]?.[resolvedLocale];
-  if (!text) throw new Error(`Unknown notification template '${templateId}': add it to domain/notification-templates.ts`);
+  if (!text) throw new TemplateError(`Unknown notification template '${templateId}': add it to domain/notification-templates.ts`);
   const fill = (source: string) =>
     source.replace(placeholder, (_, name: string) => {
       const value = params[name];
       if (value === undefined) {
-        throw new Error(`Notification template '${templateId}' needs param '${name}', which was not given`);
+        throw new TemplateError(`Notification template '${templateId}' needs param '${name}', which was not given`);
       }
       return value;
     });
@@ -63,7 +71,7 @@ const intlLocales: Record<Locale, string> = { 'zh-CN': 'zh-CN', en: 'en-GB' };
 /** A deadline as users read it, e.g. "2026年11月23日 14:00（中国标准时间）" or "23 Nov 2026, 14:00 (China Standard Time)". */
 export function formatDateTime(iso: string, locale: Locale, timeZone: string): string {
   const instant = new Date(iso);
-  if (Number.isNaN(instant.getTime())) throw new Error(`formatDateTime needs an ISO 8601 timestamp, got '${iso}'`);
+  if (Number.isNaN(instant.getTime())) throw new TemplateError(`formatDateTime needs an ISO 8601 timestamp, got '${iso}'`);
   const dateTime = new Intl.DateTimeFormat(intlLocales[locale], {
     timeZone,
     year: 'numeric',

@@ -21,6 +21,8 @@ export interface SlaClock {
   /** Working-day clocks: the calendar the due time came from, and whether it had every year needed. */
   calendarVersion?: string;
   provisional?: boolean;
+  /** Working-day clocks: their length, so a newly loaded calendar can lay them again. */
+  workingDays?: number;
 }
 
 export type ClockEventKind = 'warned' | 'breached';

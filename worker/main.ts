@@ -1,8 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
 import { readEnv, requireDatabaseUrl } from '../config';
-import { createDispatcher } from './dispatcher';
-import { createMailer } from './mailer';
+import { createDispatcher, createMailer } from '../notifications';
 import { createPledgeWorker } from './worker';
 
 const env = readEnv();
@@ -13,7 +12,7 @@ const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRES
 const worker = await createPledgeWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql });
 const dispatcher = createDispatcher({ sql, mailer: createMailer(env.SMTP_URL), mailFrom: env.MAIL_FROM });
 
-dispatcher.start();
+await dispatcher.start();
 console.log(`pledge worker polling ${env.TEMPORAL_NAMESPACE}/${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
 try {
   await worker.run();

@@ -2,10 +2,21 @@ import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workfl
 import type { createActivities } from '../activities';
 import type { IncidentPageInput, IncidentPageResult } from '../activities/incidents';
 
-const { deliverIncidentPage } = proxyActivities<ReturnType<typeof createActivities>>({
+type Activities = ReturnType<typeof createActivities>;
+
+// No maximumAttempts: a page is idempotent and must eventually land, however long Postgres is away;
+// data and template errors fail for good (non-retryable), so they never loop.
+const retry = { initialInterval: '1 second', maximumInterval: '1 minute' } as const;
+
+const { snapshotFanoutRecipients } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '1 hour', retry });
+
+const { deliverIncidentPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  // No maximumAttempts: a page is idempotent and must eventually land, however long Postgres is away.
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  // A page heartbeats as it goes: a worker that died mid-page is noticed in 30 s, not 2 minutes.
+  heartbeatTimeout: '30 seconds',
+  // A page that cannot land within the hour fails the fan-out, which the incident records and escalates.
+  scheduleToCloseTimeout: '1 hour',
+  retry,
 });
 
 export interface FanoutProgress {
@@ -35,11 +46,13 @@ export interface IncidentFanoutResult extends FanoutProgress {
 
 /**
  * Fan-out of one incident message (notice, update, recovery + remedies) to every affected user:
- * an activity per page of customers in id order, continue-as-new every `pagesPerRun` pages, so the
+ * the recipients fixed once when it starts (a snapshot keyed by the notification key prefix), then
+ * an activity per page of them in id order, continue-as-new every `pagesPerRun` pages, so the
  * history stays small for 100,000 users as for 10. Never a workflow per user.
  */
 export async function incidentFanout(input: IncidentFanoutInput): Promise<IncidentFanoutResult> {
-  const progress: FanoutProgress = input.progress ?? {
+  const { pagesPerRun, progress: previous, ...page } = input;
+  const progress: FanoutProgress = previous ?? {
     afterCustomerId: null,
     pages: 0,
     customers: 0,
@@ -50,7 +63,8 @@ export async function incidentFanout(input: IncidentFanoutInput): Promise<Incide
     startedAtMs: Date.now(),
     maxRunHistoryLength: 0,
   };
-  const { pagesPerRun, progress: _previous, ...page } = input;
+  // The first run fixes the recipients; later runs (continue-as-new) page through the same set.
+  if (!previous) await snapshotFanoutRecipients({ fanoutKey: input.notificationKeyPrefix, scopes: input.scopes });
   for (let pagesThisRun = 0; ; pagesThisRun++) {
     if (pagesThisRun >= pagesPerRun) {
       const maxRunHistoryLength = Math.max(progress.maxRunHistoryLength, workflowInfo().historyLength);

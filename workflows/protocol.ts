@@ -9,6 +9,8 @@ import type { WorkingCalendar } from '../domain/working-calendar';
  */
 export const stateQuery = defineQuery<CaseState>('state');
 export const actUpdate = defineUpdate<CaseState, [CaseAction]>('act');
+/** Answers once the case's intake is recorded: the API opens a case with update-with-start on it. */
+export const openedUpdate = defineUpdate<CaseState>('opened');
 
 /** An operator loaded calendar data: cases with provisional working-day deadlines recompute them. */
 export const calendarUpdatedSignal = defineSignal<[WorkingCalendar]>('calendarUpdated');

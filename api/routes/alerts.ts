@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import type postgres from 'postgres';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { createMiddleware } from 'hono/factory';
+import { nextCaseNumber } from '../../db/case-numbers';
+import { assignAlertGroup, markAlertsDelivered } from '../../db/incident-alerts';
 import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
 import type { Actor } from '../../domain/actors';
 import { alertGroupDedupKey, defaultSeverity, severityFromLabel, worstSeverity, type AlertBatch, type AlertSource, type IncidentAlert } from '../../domain/incident';
@@ -9,7 +11,7 @@ import { alertsSignal } from '../../workflows/incident-messages';
 import { caseStaticSummary, initialCaseSearchAttributes } from '../../workflows/search-attributes';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
-import { errorBodySchema } from '../errors';
+import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
 import { clockSkewToleranceMs } from '../../domain/instants';
@@ -40,7 +42,9 @@ const alertGroupFields = <Alert extends z.ZodType>(alert: Alert) => ({
   commonLabels: labelSet.default({}),
   commonAnnotations: labelSet.default({}),
   externalURL: z.string().max(2000).optional(),
-  alerts: z.array(alert).min(1).max(1000),
+  // Any number of alerts: a group is never refused for its size (Alertmanager never retries a 4xx);
+  // the body is bounded instead (maxAlertPostBytes).
+  alerts: z.array(alert).min(1),
 });
 
 /** Checks across fields of every alert: no start in the future, a resolved alert has a sane end. */
@@ -91,11 +95,29 @@ const grafanaPayloadSchema = z
 
 const incidentRefSchema = z.object({ caseId: z.string(), workflowId: z.string(), created: z.boolean() }).openapi('IncidentRef');
 
+/** The largest alert post accepted: some 20,000 alerts of a usual size. */
+export const maxAlertPostBytes = 10 * 1024 * 1024;
+
 const webhookResponses = {
   202: { description: 'Accepted: the incidents the alerts were delivered to', content: { 'application/json': { schema: z.object({ incidents: z.array(incidentRefSchema) }) } } },
   400: { description: 'Not JSON', content: { 'application/json': { schema: errorBodySchema } } },
+  413: { description: `The body is larger than ${maxAlertPostBytes / 1024 / 1024} MB (nothing was applied)`, content: { 'application/json': { schema: errorBodySchema } } },
   422: { description: 'A field of the payload is invalid (nothing was applied)', content: { 'application/json': { schema: errorBodySchema } } },
 } as const;
+
+const sizeNote =
+  ` A group may hold any number of alerts, in a body of at most ${maxAlertPostBytes / 1024 / 1024} MB (413 beyond). Only what changed since ` +
+  'the previous posts (a new alert, a status or end change) is passed on to the incident, so a re-send with nothing new costs it nothing.';
+
+/** 413 for a body over maxAlertPostBytes, by its declared length or, without one, its actual length. */
+const limitAlertPostSize = createMiddleware(async (c, next) => {
+  const declared = c.req.header('content-length');
+  const size = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : Buffer.byteLength(await c.req.text());
+  if (size > maxAlertPostBytes) {
+    throw new ApiError(413, 'payload_too_large', `an alert post may be at most ${maxAlertPostBytes} bytes; this one is ${size}`, [{ field: '(body)', message: 'too large' }]);
+  }
+  await next();
+});
 
 const receiveAlertmanager = createRoute({
   method: 'post',
@@ -104,9 +126,10 @@ const receiveAlertmanager = createRoute({
   summary: 'Prometheus Alertmanager webhook (O1, O2): one incident per alert group, however often it is sent',
   description:
     'Point an Alertmanager webhook receiver here with a bearer token of the alert-source role. Firing alerts of a group open one incident ' +
-    '(or join the one open for the group); resolved alerts end it. Re-sends, repeats and concurrent posts never open a second incident.',
+    '(or join the one open for the group); resolved alerts end it. Re-sends, repeats and concurrent posts never open a second incident.' +
+    sizeNote,
   security: bearer,
-  middleware: [requireRole('alert-source')] as const,
+  middleware: [requireRole('alert-source'), limitAlertPostSize] as const,
   request: { body: { required: true, content: { 'application/json': { schema: alertmanagerPayloadSchema } } } },
   responses: webhookResponses,
 });
@@ -121,55 +144,53 @@ const receiveGrafana = createRoute({
     'the alert-source role). The payload is Grafana\'s webhook version 1. Handled exactly as the Alertmanager webhook, under its own dedup key ' +
     '`grafana|<groupKey>`: firing alerts of a notification group open one incident (or join the one open for the group); resolved alerts end it; ' +
     'the `severity` label sets the severity. Re-sends, repeats and concurrent posts never open a second incident, and an Alertmanager group ' +
-    'never joins a Grafana incident.',
+    'never joins a Grafana incident.' +
+    sizeNote,
   security: bearer,
-  middleware: [requireRole('alert-source')] as const,
+  middleware: [requireRole('alert-source'), limitAlertPostSize] as const,
   request: { body: { required: true, content: { 'application/json': { schema: grafanaPayloadSchema } } } },
   responses: webhookResponses,
 });
 
 const isoOf = (value: string) => new Date(value).toISOString();
 
+/** The labels an incident reads from its alerts: severity (O3) and scope (services, regions). */
+const signalledLabels = ['severity', 'service', 'services', 'region', 'regions'] as const;
+
+/** An alert as the incident is told of it: its identity, state and the labels it reads; no annotations. */
+export function slimAlert(alert: IncidentAlert): IncidentAlert {
+  const labels: Record<string, string> = {};
+  for (const name of signalledLabels) if (alert.labels[name] !== undefined) labels[name] = alert.labels[name];
+  return { fingerprint: alert.fingerprint, status: alert.status, startsAt: alert.startsAt, endsAt: alert.endsAt, labels };
+}
+
+/** Temporal warns on payloads over 256 KB and refuses them at 2 MB; the `alerts` signals stay under the first. */
+export const maxSignalBytes = 256 * 1024;
+
 /**
- * O2: ties every alert to one incident, in one transaction serialised per alert group:
- * - an alert (fingerprint + startsAt) seen before stays with its incident for good;
- * - any other alert joins the group's open incident, or opens a new one (a case number from
- *   case_number_seq) that owns the group until it resolves.
+ * Splits alerts into batches whose JSON stays within `maxBytes` each, firing alerts first: the
+ * incident resolves when no alert it knows is firing, so a post that starts some alerts and ends
+ * others must never let the ending arrive first.
  */
-async function assignAlerts(sql: postgres.Sql, source: AlertSource, dedupKey: string, alerts: IncidentAlert[], year: number) {
-  return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtextextended(${dedupKey}, 0))`;
-    const known = await tx<{ fingerprint: string; starts_at: Date; case_id: string }[]>`
-      select fingerprint, starts_at, case_id from incident_alerts
-      where source = ${source} and fingerprint = any(${alerts.map((alert) => alert.fingerprint)}::text[])`;
-    const knownCase = (alert: IncidentAlert) =>
-      known.find((row) => row.fingerprint === alert.fingerprint && row.starts_at.toISOString() === alert.startsAt)?.case_id;
-    const unknown = alerts.filter((alert) => !knownCase(alert));
-    let openCaseId: string | undefined;
-    let created = false;
-    if (unknown.length > 0) {
-      [{ case_id: openCaseId } = { case_id: undefined }] = await tx<{ case_id: string }[]>`
-        select case_id from incident_alert_groups where dedup_key = ${dedupKey} and closed_at is null`;
-      if (!openCaseId) {
-        const [row] = await tx<{ n: string }[]>`select nextval('case_number_seq') as n`;
-        openCaseId = formatCaseId('incident', year, Number(row!.n));
-        // The partial unique index refuses a second open incident for the group, whatever happens to the lock.
-        await tx`insert into incident_alert_groups (case_id, dedup_key) values (${openCaseId}, ${dedupKey})`;
-        created = true;
-      }
-      await tx`
-        insert into incident_alerts (source, fingerprint, starts_at, case_id)
-        select ${source}::text, fingerprint, starts_at, ${openCaseId}
-        from unnest(${unknown.map((alert) => alert.fingerprint)}::text[], ${unknown.map((alert) => alert.startsAt)}::timestamptz[]) as a(fingerprint, starts_at)
-        on conflict do nothing`;
-    }
-    const byCase = new Map<string, IncidentAlert[]>();
-    for (const alert of alerts) {
-      const caseId = knownCase(alert) ?? openCaseId!;
-      byCase.set(caseId, [...(byCase.get(caseId) ?? []), alert]);
-    }
-    return { byCase, createdCaseId: created ? openCaseId : undefined };
-  });
+export function splitAlertBatches(envelope: Omit<AlertBatch, 'alerts'>, alerts: readonly IncidentAlert[], maxBytes = maxSignalBytes): AlertBatch[] {
+  const ordered = [...alerts.filter((alert) => alert.status === 'firing'), ...alerts.filter((alert) => alert.status !== 'firing')];
+  const emptyBytes = Buffer.byteLength(JSON.stringify({ ...envelope, alerts: [] }));
+  const batches: AlertBatch[] = [];
+  let current: IncidentAlert[] = [];
+  let bytes = emptyBytes;
+  for (const alert of ordered) {
+    // Each alert after the first also costs its comma.
+    const size = Buffer.byteLength(JSON.stringify(alert)) + (current.length > 0 ? 1 : 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      batches.push({ ...envelope, alerts: current });
+      current = [];
+      bytes = emptyBytes;
+      bytes += size - 1;
+    } else bytes += size;
+    current.push(alert);
+  }
+  if (current.length > 0) batches.push({ ...envelope, alerts: current });
+  return batches;
 }
 
 /** What both webhooks carry that the mapping reads: one alert group of one source. */
@@ -181,12 +202,16 @@ interface AlertGroupPost {
 }
 
 /**
- * O1, O2: delivers an alert group of any alert source to its incidents: the mapping (assignAlerts)
- * under the source's dedup key, then signal-with-start of each incident it names.
+ * O1, O2: delivers an alert group of any alert source to its incidents. The mapping
+ * (assignAlertGroup, serialised per group) ties each alert to an incident and says what changed
+ * since the last delivery; only that is signalled, slimmed and split into signals of at most 256 KB.
+ * The first signal of an incident is a signal-with-start, so an incident whose number was given
+ * by a post that failed before starting it is started by the next post. An alert counts as
+ * delivered only once its signal succeeded, so a failed post is repeated in full by the next.
  */
 async function deliverAlertGroup(deps: ApiDeps, source: AlertSource, sentBy: Actor, payload: AlertGroupPost) {
   const receivedAt = new Date().toISOString();
-  const alerts: IncidentAlert[] = payload.alerts.map((alert) => ({
+  const alerts = payload.alerts.map((alert) => ({
     fingerprint: alert.fingerprint,
     status: alert.status,
     labels: alert.labels,
@@ -195,48 +220,75 @@ async function deliverAlertGroup(deps: ApiDeps, source: AlertSource, sentBy: Act
     endsAt: alert.status === 'resolved' ? isoOf(alert.endsAt) : null,
   }));
   const dedupKey = alertGroupDedupKey(source, payload.groupKey);
-  const { byCase, createdCaseId } = await assignAlerts(deps.sql, source, dedupKey, alerts, yearIn(deps.policies.timeZone, Date.now()));
-  const terms = await pinnedIncidentTerms(deps);
+  const year = yearIn(deps.policies.timeZone, Date.now());
+  const { assignments, createdCaseId } = await assignAlertGroup(deps.sql, {
+    source,
+    dedupKey,
+    alerts,
+    newCaseId: async (tx) => formatCaseId('incident', year, await nextCaseNumber(tx)),
+  });
+  const byCase = new Map<string, { all: IncidentAlert[]; changed: IncidentAlert[] }>();
+  for (const { alert, caseId, changed } of assignments) {
+    const entry = byCase.get(caseId) ?? { all: [], changed: [] };
+    entry.all.push(alert);
+    if (changed) entry.changed.push(alert);
+    byCase.set(caseId, entry);
+  }
   const incidents = [];
   for (const [caseId, caseAlerts] of byCase) {
     const workflowId = caseWorkflowId('incident', caseId);
-    const batch: AlertBatch = { source, sentBy, receivedAt, groupKey: payload.groupKey, alerts: caseAlerts };
-    const annotations = { ...payload.commonAnnotations, ...caseAlerts[0]!.annotations };
-    const labels = { ...payload.commonLabels, ...caseAlerts[0]!.labels };
-    const input: IncidentInput = {
-      caseId,
-      source,
-      dedupKey,
-      title: (annotations.summary ?? annotations.title ?? labels.alertname ?? 'Service interruption').slice(0, 200),
-      description: (annotations.description ?? '').slice(0, 5000),
-      // O4: the outage started when its first alert started, not when Pledge heard of it.
-      startedAt: new Date(Math.min(...caseAlerts.map((alert) => Date.parse(alert.startsAt)))).toISOString(),
-      severity: null,
-      scope: null,
-      openedBy: sentBy,
-      ...terms,
-    };
-    const severity = worstSeverity(caseAlerts.map((alert) => severityFromLabel(alert.labels.severity))) ?? defaultSeverity;
-    try {
-      // Signal-with-start: opens the incident on its first alerts, joins it on every later post.
-      await deps.temporal.workflow.signalWithStart('incident', {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [input],
-        signal: alertsSignal,
-        signalArgs: [batch],
-        // A finished incident is never started again under its number.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: initialCaseSearchAttributes({ type: 'incident', customerId: null, priority: severity }),
-        staticSummary: caseStaticSummary('incident', caseId, input.title),
-      });
-    } catch (error) {
-      // The incident these alerts belong to is already closed: nothing is left to apply.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
     incidents.push({ caseId, workflowId, created: caseId === createdCaseId });
+    if (caseAlerts.changed.length === 0) continue;
+    const batches = splitAlertBatches({ source, sentBy, receivedAt, groupKey: payload.groupKey }, caseAlerts.changed.map(slimAlert));
+    for (const [index, batch] of batches.entries()) {
+      try {
+        if (index === 0) await signalWithStart(deps, { caseId, workflowId, source, dedupKey, sentBy, payload, caseAlerts: caseAlerts.all, batch });
+        else await deps.temporal.workflow.getHandle(workflowId).signal(alertsSignal, batch);
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError || error instanceof WorkflowNotFoundError)) throw error;
+        // The incident these alerts belong to is already closed: nothing is left to apply, and nothing to send again.
+        await markAlertsDelivered(deps.sql, source, caseId, batches.slice(index).flatMap((rest) => rest.alerts));
+        break;
+      }
+      await markAlertsDelivered(deps.sql, source, caseId, batch.alerts);
+    }
   }
   return { incidents };
+}
+
+/** Signal-with-start: opens the incident on its first alerts, joins it on every later post. */
+async function signalWithStart(
+  deps: ApiDeps,
+  context: { caseId: string; workflowId: string; source: AlertSource; dedupKey: string; sentBy: Actor; payload: AlertGroupPost; caseAlerts: IncidentAlert[]; batch: AlertBatch },
+): Promise<void> {
+  const { caseId, payload, caseAlerts } = context;
+  const annotations = { ...payload.commonAnnotations, ...caseAlerts[0]!.annotations };
+  const labels = { ...payload.commonLabels, ...caseAlerts[0]!.labels };
+  const input: IncidentInput = {
+    caseId,
+    source: context.source,
+    dedupKey: context.dedupKey,
+    title: (annotations.summary ?? annotations.title ?? labels.alertname ?? 'Service interruption').slice(0, 200),
+    description: (annotations.description ?? '').slice(0, 5000),
+    // O4: the outage started when its first alert started, not when Pledge heard of it.
+    startedAt: new Date(Math.min(...caseAlerts.map((alert) => Date.parse(alert.startsAt)))).toISOString(),
+    severity: null,
+    scope: null,
+    openedBy: context.sentBy,
+    ...(await pinnedIncidentTerms(deps)),
+  };
+  const severity = worstSeverity(caseAlerts.map((alert) => severityFromLabel(alert.labels.severity))) ?? defaultSeverity;
+  await deps.temporal.workflow.signalWithStart('incident', {
+    taskQueue: deps.taskQueue,
+    workflowId: context.workflowId,
+    args: [input],
+    signal: alertsSignal,
+    signalArgs: [context.batch],
+    // A finished incident is never started again under its number.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    typedSearchAttributes: initialCaseSearchAttributes({ type: 'incident', customerId: null, priority: severity }),
+    staticSummary: caseStaticSummary('incident', caseId, input.title),
+  });
 }
 
 export function alertRoutes(deps: ApiDeps) {

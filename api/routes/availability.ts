@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { listOutagesOverlapping } from '../../db/incident-outages';
 import { monthlyAvailability, monthPeriod } from '../../domain/incident-availability';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -46,13 +47,7 @@ export function availabilityRoutes(deps: ApiDeps) {
   return newRouter().openapi(getAvailability, async (c) => {
     const { service, month, region } = c.req.valid('query');
     const { startMs, endMs } = monthPeriod(month, deps.policies.timeZone);
-    // An outage scoped by region only (no service named) took down every service there.
-    const rows = await deps.sql<{ case_id: string; started_at: Date; ended_at: Date | null }[]>`
-      select case_id, started_at, ended_at from incident_outages
-      where (services && ${[service]}::text[] or cardinality(services) = 0)
-        ${region ? deps.sql`and (cardinality(regions) = 0 or ${region} = any(regions))` : deps.sql``}
-        and started_at < ${new Date(endMs)} and (ended_at is null or ended_at > ${new Date(startMs)})`;
-    const outages = rows.map((row) => ({ caseId: row.case_id, startedAtMs: row.started_at.getTime(), endedAtMs: row.ended_at?.getTime() ?? null }));
+    const outages = await listOutagesOverlapping(deps.sql, { service, region, start: new Date(startMs), end: new Date(endMs) });
     return c.json({ service, region: region ?? null, ...monthlyAvailability(month, deps.policies.timeZone, outages, Date.now()) }, 200);
   });
 }

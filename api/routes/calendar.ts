@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { loadWorkingCalendar } from '../../config/calendar';
+import { upsertCalendarYear } from '../../db/calendar-years';
+import { listOpenCasesWithProvisionalDeadlines } from '../../db/cases';
 import { calendarForYears } from '../../domain/working-calendar';
 import { calendarUpdatedSignal } from '../../workflows/protocol';
 import { requireRole } from '../auth';
@@ -74,19 +76,13 @@ export function calendarRoutes(deps: ApiDeps) {
         ),
       );
       if (outside.length > 0) throw new ApiError(422, 'invalid_request', `dates must be real dates in ${year}`, outside);
-      await deps.sql`
-        insert into calendar_years (year, holidays, workdays, loaded_by)
-        values (${year}, ${body.holidays}, ${body.workdays}, ${c.get('actor').id})
-        on conflict (year) do update set holidays = excluded.holidays, workdays = excluded.workdays,
-          loaded_by = excluded.loaded_by, loaded_at = now()`;
+      await upsertCalendarYear(deps.sql, { year, holidays: body.holidays, workdays: body.workdays, loadedBy: c.get('actor').id });
       const calendar = await loadWorkingCalendar(deps.sql);
       // Every open case whose deadlines were provisional gets the new calendar; its timers move.
-      const provisional = await deps.sql<{ workflow_id: string; opened_at: Date }[]>`
-        select workflow_id, opened_at from cases
-        where status <> 'closed' and state -> 'deadlines' @> '[{"provisional": true}]'`;
+      const provisional = await listOpenCasesWithProvisionalDeadlines(deps.sql);
       for (const row of provisional) {
-        const openedYear = row.opened_at.getUTCFullYear();
-        await deps.temporal.workflow.getHandle(row.workflow_id).signal(calendarUpdatedSignal, calendarForYears(calendar, openedYear - 1, openedYear + 1));
+        const openedYear = row.openedAt.getUTCFullYear();
+        await deps.temporal.workflow.getHandle(row.workflowId).signal(calendarUpdatedSignal, calendarForYears(calendar, openedYear - 1, openedYear + 1));
       }
       return c.json({ version: calendar.version, casesRecomputed: provisional.length }, 200);
     });

@@ -1,9 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { actionTables } from '../../domain/action-tables';
-import { checkAction } from '../../domain/case-actions';
+import { createHash } from 'node:crypto';
+import { checkAction, type ActionRule } from '../../domain/case-actions';
+import { listCaseEvents } from '../../db/case-events';
+import { findRecordedCaseState, listCases } from '../../db/cases';
+import { claimIdempotencyKey } from '../../db/idempotency-keys';
+import type { Sql } from '../../db/sql';
 import { caseTypeOfCaseId, caseTypes } from '../../domain/case-types';
 import { priorities } from '../../domain/priority';
-import type { CaseState } from '../../domain/case-state';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
@@ -31,7 +35,7 @@ const caseSummarySchema = z
   })
   .openapi('CaseSummary');
 
-const listCases = createRoute({
+const listCasesRoute = createRoute({
   method: 'get',
   path: '/v1/cases',
   tags: ['cases'],
@@ -82,59 +86,68 @@ const listEvents = createRoute({
   responses: { 200: { description: 'Events in order', content: { 'application/json': { schema: z.object({ caseId: z.string(), events: z.array(eventSchema) }) } } }, ...errors([401, 403, 404]) },
 });
 
-const act = createRoute({
-  method: 'post',
-  path: '/v1/cases/{caseId}/actions/{action}',
-  tags: ['cases'],
-  summary: 'Act on a case; refused with 409 and the reason when its state does not allow the action',
-  security: bearer,
-  middleware: [requireRole('agent', 'supervisor')] as const,
-  request: {
-    params: caseIdParams.extend({ action: z.string().min(1).max(40).openapi({ param: { name: 'action', in: 'path' }, example: 'acknowledge' }) }),
-    body: { required: false, content: { 'application/json': { schema: z.object({ input: z.record(z.string(), z.unknown()).optional() }).openapi('ActionRequest') } } },
-  },
-  responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422]) },
+const actionParams = caseIdParams;
+const idempotencyHeader = z.object({
+  'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'A retry with the same key returns the first result and repeats no effect (no second message, no second fan-out)' }),
 });
 
+/** One operation per action name, its body the union of what each case type's action takes, so generated clients send valid actions. */
+const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
+  createRoute({
+    method: 'post',
+    path: `/v1/cases/{caseId}/actions/${name}`,
+    operationId: `act_${name.replaceAll('-', '_')}`,
+    tags: ['actions'],
+    summary: rules.map((rule) => `${rule.type}: ${rule.describe}`).join(' · '),
+    description: rules.map((rule) => `${rule.type} — allowed for ${rule.roles.join(', ')} when ${rule.from.join(' or ')}`).join('\n\n'),
+    security: bearer,
+    middleware: [requireRole('agent', 'supervisor')] as const,
+    request: {
+      params: actionParams,
+      headers: idempotencyHeader,
+      body: {
+        required: false,
+        content: { 'application/json': { schema: z.object({ input: (rules.length === 1 ? rules[0]!.input : z.union(rules.map((rule) => rule.input) as never)).optional() }) } },
+      },
+    },
+    responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422, 500]) },
+  }),
+);
+
+const unknownAction = createRoute({
+  method: 'post',
+  path: '/v1/cases/{caseId}/actions/{action}',
+  tags: ['actions'],
+  summary: 'Any other action name is refused with 422 and the list of known actions',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor')] as const,
+  request: { params: caseIdParams.extend({ action: z.string().min(1).max(40).openapi({ param: { name: 'action', in: 'path' } }) }) },
+  responses: errors([401, 403, 404, 422]),
+});
+
+function actionsByName() {
+  const byName: Record<string, Array<ActionRule<string> & { type: string }>> = {};
+  for (const [type, table] of Object.entries(actionTables)) {
+    for (const [name, rule] of Object.entries(table ?? {})) (byName[name] ??= []).push({ ...rule, type });
+  }
+  return byName;
+}
+
 export function caseRoutes(deps: ApiDeps) {
-  return newRouter()
-    .openapi(listCases, async (c) => {
+  const router = newRouter()
+    .openapi(listCasesRoute, async (c) => {
       const query = c.req.valid('query');
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const sql = deps.sql;
-      const rows = await sql`
-        select case_id, workflow_id, type, status, priority, customer_id, summary, sla_breached, next_deadline_at, opened_at, updated_at
-        from cases
-        where true
-          ${query.type ? sql`and type = ${query.type}` : sql``}
-          ${query.status ? sql`and status = ${query.status}` : sql``}
-          ${query.priority ? sql`and priority = ${query.priority}` : sql``}
-          ${query.customerId ? sql`and customer_id = ${query.customerId}` : sql``}
-          ${query.breached ? sql`and sla_breached = ${query.breached === 'true'}` : sql``}
-          ${after ? sql`and (opened_at, case_id) < (${after.openedAt}, ${after.caseId})` : sql``}
-        order by opened_at desc, case_id desc
-        limit ${query.limit + 1}`;
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return c.json(
-        {
-          cases: page.map((row) => ({
-            caseId: row.case_id,
-            workflowId: row.workflow_id,
-            type: row.type,
-            status: row.status,
-            priority: row.priority,
-            customerId: row.customer_id,
-            summary: row.summary,
-            slaBreached: row.sla_breached,
-            nextDeadlineAt: row.next_deadline_at?.toISOString() ?? null,
-            openedAt: row.opened_at.toISOString(),
-            updatedAt: row.updated_at.toISOString(),
-          })),
-          nextCursor: rows.length > query.limit && last ? encodeCursor(last.opened_at.toISOString(), last.case_id) : null,
-        },
-        200,
-      );
+      const page = await listCases(deps.sql, {
+        ...(query.type ? { type: query.type } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.priority ? { priority: query.priority } : {}),
+        ...(query.customerId ? { customerId: query.customerId } : {}),
+        ...(query.breached ? { breached: query.breached === 'true' } : {}),
+        ...(after ? { after } : {}),
+        limit: query.limit,
+      });
+      return c.json({ cases: page.cases, nextCursor: page.next ? encodeCursor(page.next.openedAt, page.next.caseId) : null }, 200);
     })
     .openapi(getCase, async (c) => {
       const { caseId } = c.req.valid('param');
@@ -143,46 +156,65 @@ export function caseRoutes(deps: ApiDeps) {
       } catch (error) {
         // D2: a closed case outlives its workflow's retention in Temporal; its last state stays in the read model.
         if (!(error instanceof ApiError) || error.status !== 404) throw error;
-        const [row] = await deps.sql<{ state: CaseState }[]>`select state from cases where case_id = ${caseId}`;
-        if (!row) throw error;
+        const recorded = await findRecordedCaseState(deps.sql, caseId);
+        if (!recorded) throw error;
         c.header('X-Pledge-State-Source', 'read-model');
-        return c.json(row.state, 200);
+        return c.json(recorded, 200);
       }
     })
     .openapi(listEvents, async (c) => {
       const { caseId } = c.req.valid('param');
-      const rows = await deps.sql`
-        select step, type, actor_id, actor_role, occurred_at, data from case_events where case_id = ${caseId} order by step`;
-      if (rows.length === 0) throw new ApiError(404, 'case_not_found', `no case ${caseId}`);
-      return c.json(
-        {
-          caseId,
-          events: rows.map((row) => ({
-            step: row.step,
-            type: row.type,
-            actor: { id: row.actor_id, role: row.actor_role },
-            occurredAt: row.occurred_at.toISOString(),
-            data: row.data,
-          })),
-        },
-        200,
-      );
-    })
-    .openapi(act, async (c) => {
-      const { caseId, action } = c.req.valid('param');
-      const body = c.req.valid('json') ?? {};
-      const type = caseTypeOfCaseId(caseId);
-      const table = type ? actionTables[type] : undefined;
-      if (!type || !table) throw new ApiError(404, 'case_not_found', `no case ${caseId}`);
+      const events = await listCaseEvents(deps.sql, caseId);
+      if (events.length === 0) throw new ApiError(404, 'case_not_found', `no case ${caseId}`);
+      return c.json({ caseId, events }, 200);
+    });
+  for (const route of actionRoutes) {
+    const name = route.path.split('/').at(-1)!;
+    router.openapi(route, async (c) => {
+      const { caseId } = c.req.valid('param');
+      const body = (c.req.valid('json') ?? {}) as { input?: unknown };
+      const idempotencyKey = c.req.valid('header')['idempotency-key'];
+      const table = actionTableOf(caseId);
       const actor = c.get('actor');
-      const early = checkAction(table, { action, input: body.input, actorRole: actor.role });
+      const early = checkAction(table, { action: name, input: body.input, actorRole: actor.role });
       if (!early.ok) {
         const status = early.kind === 'forbidden' ? 403 : 422;
         const fields = early.kind === 'unknown-action' ? [{ field: 'action', message: early.message }] : early.fields;
         throw new ApiError(status, early.kind === 'forbidden' ? 'forbidden' : 'invalid_request', early.message, fields);
       }
-      return c.json(await actOnCase(deps.temporal, caseId, { action, input: early.input, actor }), 200);
+      const updateId = idempotencyKey ? await claimActionKey(deps.sql, caseId, idempotencyKey, { action: name, input: early.input }) : undefined;
+      return c.json(await actOnCase(deps.temporal, caseId, { action: name, input: early.input, actor }, updateId), 200);
     });
+  }
+  // Registered after the named actions, so only a name none of them matches lands here.
+  router.openapi(unknownAction, async (c) => {
+    const { caseId, action } = c.req.valid('param');
+      const table = actionTableOf(caseId);
+      throw new ApiError(422, 'invalid_request', `unknown action '${action}'; known: ${Object.keys(table).join(', ')}`, [{ field: 'action', message: 'not an action of this case type' }]);
+    });
+  return router;
+}
+
+function actionTableOf(caseId: string) {
+  const type = caseTypeOfCaseId(caseId);
+  const table = type ? actionTables[type] : undefined;
+  if (!type || !table) throw new ApiError(404, 'case_not_found', `no case ${caseId}`);
+  return table;
+}
+
+/**
+ * An action's Idempotency-Key: tied to its case and request, it becomes the update id, so Temporal
+ * answers a retry with the first result. The same key with another request is refused.
+ */
+async function claimActionKey(sql: Sql, caseId: string, key: string, request: unknown): Promise<string> {
+  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const held = await claimIdempotencyKey(sql, { scope: `action:${caseId}`, key, requestHash, caseId });
+  if (held.requestHash !== requestHash) {
+    throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${key}' was already used on ${caseId} for a different action or input`, [
+      { field: 'Idempotency-Key', message: 'reused with a different request' },
+    ]);
+  }
+  return `idempotency:${key}`;
 }
 
 function encodeCursor(openedAt: string, caseId: string): string {

@@ -8,12 +8,8 @@ import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
-import { bearer, deadlineSchema } from '../schemas';
-import { readCaseStateOnceStarted } from '../case-workflows';
-
-const openedSchema = z
-  .object({ caseId: z.string(), workflowId: z.string(), status: z.string(), deadlines: z.array(deadlineSchema) })
-  .openapi('OpenedCase');
+import { customerExists } from '../../db/customers';
+import { bearer, caseStateSchema } from '../schemas';
 
 const createComplaint = createRoute({
   method: 'post',
@@ -29,7 +25,7 @@ const createComplaint = createRoute({
     body: { required: true, content: { 'application/json': { schema: complaintIntakeSchema.openapi('ComplaintIntake') } } },
   },
   responses: {
-    201: { description: 'Opened (or the same case again for a repeated Idempotency-Key)', content: { 'application/json': { schema: openedSchema } } },
+    201: { description: 'Opened: the case as recorded at intake, its deadlines running (or the same case again for a repeated Idempotency-Key)', content: { 'application/json': { schema: caseStateSchema } } },
     422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
   },
 });
@@ -38,8 +34,7 @@ export function complaintRoutes(deps: ApiDeps) {
   return newRouter().openapi(createComplaint, async (c) => {
     const intake = c.req.valid('json');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    const [customer] = await deps.sql`select id from customers where id = ${intake.customerId}`;
-    if (!customer) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
+    if (!(await customerExists(deps.sql, intake.customerId))) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
 
     const { priority, reason } = classifyComplaintPriority(intake.category, intake.priority);
     // Pinned into the case: the years its working-day deadlines can reach.
@@ -72,8 +67,7 @@ export function complaintRoutes(deps: ApiDeps) {
         }),
       },
     );
-    const state = await readCaseStateOnceStarted(deps.temporal, opened.caseId);
     if (opened.replayed) c.header('Idempotent-Replayed', 'true');
-    return c.json({ caseId: opened.caseId, workflowId: opened.workflowId, status: state?.status ?? 'received', deadlines: state?.deadlines ?? [] }, 201);
+    return c.json(opened.state, 201);
   });
 }

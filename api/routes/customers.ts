@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { customerExists, findCustomer, upsertCustomer } from '../../db/customers';
+import { listCustomerNotifications } from '../../db/notifications';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
@@ -96,69 +98,24 @@ const listNotifications = createRoute({
   responses: { 200: { description: 'Notifications', content: { 'application/json': { schema: z.object({ notifications: z.array(notificationSchema) }) } } }, ...errors },
 });
 
-type CustomerRow = { id: string; name: string; email: string | null; phone: string | null; channels: string[]; locale: string; plan: string; services: string[]; region: string; updated_at: Date };
-
-const customerBody = (row: CustomerRow) => ({
-  id: row.id,
-  name: row.name,
-  email: row.email,
-  phone: row.phone,
-  channels: row.channels,
-  locale: row.locale,
-  plan: row.plan,
-  services: row.services,
-  region: row.region,
-  updatedAt: row.updated_at.toISOString(),
-});
-
 export function customerRoutes(deps: ApiDeps) {
   return newRouter()
     .openapi(putCustomer, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const [row] = await deps.sql<(CustomerRow & { created: boolean })[]>`
-        insert into customers (id, name, email, phone, channels, locale, plan, services, region)
-        values (${id}, ${body.name}, ${body.email ?? null}, ${body.phone ?? null}, ${body.channels}, ${body.locale}, ${body.plan}, ${body.services}, ${body.region})
-        on conflict (id) do update set
-          name = excluded.name, email = excluded.email, phone = excluded.phone, channels = excluded.channels,
-          locale = excluded.locale, plan = excluded.plan, services = excluded.services, region = excluded.region,
-          updated_at = now()
-        returning *, (xmax = 0) as created`;
-      return row!.created ? c.json(customerBody(row!), 201) : c.json(customerBody(row!), 200);
+      const { customer, created } = await upsertCustomer(deps.sql, id, { ...body, email: body.email ?? null, phone: body.phone ?? null });
+      return created ? c.json(customer, 201) : c.json(customer, 200);
     })
     .openapi(getCustomer, async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await deps.sql<CustomerRow[]>`select * from customers where id = ${id}`;
-      if (!row) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
-      return c.json(customerBody(row), 200);
+      const customer = await findCustomer(deps.sql, id);
+      if (!customer) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
+      return c.json(customer, 200);
     })
     .openapi(listNotifications, async (c) => {
       const { id } = c.req.valid('param');
       const { channel, limit } = c.req.valid('query');
-      const [customer] = await deps.sql`select id from customers where id = ${id}`;
-      if (!customer) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
-      const rows = await deps.sql`
-        select id, case_id, channel, template, locale, subject, body, status, created_at, sent_at
-        from notifications
-        where customer_id = ${id} ${channel ? deps.sql`and channel = ${channel}` : deps.sql``}
-        order by created_at desc, id desc
-        limit ${limit}`;
-      return c.json(
-        {
-          notifications: rows.map((row) => ({
-            id: Number(row.id),
-            caseId: row.case_id,
-            channel: row.channel,
-            template: row.template,
-            locale: row.locale,
-            subject: row.subject,
-            body: row.body,
-            status: row.status,
-            createdAt: row.created_at.toISOString(),
-            sentAt: row.sent_at?.toISOString() ?? null,
-          })),
-        },
-        200,
-      );
+      if (!(await customerExists(deps.sql, id))) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
+      return c.json({ notifications: await listCustomerNotifications(deps.sql, id, { channel, limit }) }, 200);
     });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { pingDatabase } from '../../db/health';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
 
@@ -37,7 +38,7 @@ export function healthRoutes(deps: ApiDeps) {
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyz, async (c) => {
       const [postgres, temporal] = await Promise.all([
-        check(() => deps.sql`select 1`),
+        check(() => pingDatabase(deps.sql)),
         check(() => deps.temporal.workflowService.getSystemInfo({})),
       ]);
       const ready = postgres === 'ok' && temporal === 'ok';

@@ -4,12 +4,11 @@ import { manualIncidentSchema } from '../../domain/incident';
 import { calendarForYears } from '../../domain/working-calendar';
 import type { IncidentInput } from '../../workflows/incident';
 import { requireRole } from '../auth';
-import { readCaseStateOnceStarted } from '../case-workflows';
 import type { ApiDeps } from '../deps';
 import { errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
-import { bearer, deadlineSchema } from '../schemas';
+import { bearer, caseStateSchema } from '../schemas';
 
 export function yearIn(timeZone: string, atMs: number): number {
   return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(new Date(atMs)));
@@ -21,10 +20,6 @@ export async function pinnedIncidentTerms(deps: ApiDeps): Promise<Pick<IncidentI
   const calendar = calendarForYears(await loadWorkingCalendar(deps.sql), year, year + 1);
   return { policy: deps.policies.incident, compensation: deps.policies.compensation, timeZone: deps.policies.timeZone, calendar };
 }
-
-const openedIncidentSchema = z
-  .object({ caseId: z.string(), workflowId: z.string(), status: z.string(), deadlines: z.array(deadlineSchema) })
-  .openapi('OpenedIncident');
 
 const createIncident = createRoute({
   method: 'post',
@@ -40,7 +35,7 @@ const createIncident = createRoute({
     body: { required: true, content: { 'application/json': { schema: manualIncidentSchema.openapi('IncidentIntake') } } },
   },
   responses: {
-    201: { description: 'Opened (or the same incident again for a repeated Idempotency-Key)', content: { 'application/json': { schema: openedIncidentSchema } } },
+    201: { description: 'Opened (or the same incident again for a repeated Idempotency-Key)', content: { 'application/json': { schema: caseStateSchema } } },
     422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
   },
 });
@@ -75,8 +70,7 @@ export function incidentRoutes(deps: ApiDeps) {
         }),
       },
     );
-    const state = await readCaseStateOnceStarted(deps.temporal, opened.caseId);
     if (opened.replayed) c.header('Idempotent-Replayed', 'true');
-    return c.json({ caseId: opened.caseId, workflowId: opened.workflowId, status: state?.status ?? 'open', deadlines: state?.deadlines ?? [] }, 201);
+    return c.json(opened.state, 201);
   });
 }

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { Gauge, Registry } from 'prom-client';
 import type postgres from 'postgres';
+import { countCasesByTypeStatusPriority, countOpenBreachedCasesByType, secondsToNextDeadline } from '../../db/cases';
+import { countNotificationsByChannelStatus } from '../../db/notifications';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
@@ -19,9 +21,7 @@ function caseMetrics(sql: postgres.Sql): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ type: string; status: string; priority: string | null; count: string }[]>`
-        select type, status, priority, count(*) as count from cases group by type, status, priority`;
-      for (const row of rows) this.set({ type: row.type, status: row.status, priority: row.priority ?? '' }, Number(row.count));
+      for (const row of await countCasesByTypeStatusPriority(sql)) this.set({ type: row.type, status: row.status, priority: row.priority ?? '' }, row.count);
     },
   });
   new Gauge({
@@ -31,9 +31,7 @@ function caseMetrics(sql: postgres.Sql): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ type: string; count: string }[]>`
-        select type, count(*) as count from cases where sla_breached and status <> 'closed' group by type`;
-      for (const row of rows) this.set({ type: row.type }, Number(row.count));
+      for (const row of await countOpenBreachedCasesByType(sql)) this.set({ type: row.type }, row.count);
     },
   });
   new Gauge({
@@ -41,9 +39,8 @@ function caseMetrics(sql: postgres.Sql): Registry {
     help: 'Seconds until the earliest pending deadline of any open case (negative when already past)',
     registers: [registry],
     async collect() {
-      const [row] = await sql<{ seconds: number | null }[]>`
-        select extract(epoch from min(next_deadline_at) - now())::float8 as seconds from cases where status <> 'closed'`;
-      if (row?.seconds !== null && row?.seconds !== undefined) this.set(row.seconds);
+      const seconds = await secondsToNextDeadline(sql);
+      if (seconds !== null) this.set(seconds);
     },
   });
   new Gauge({
@@ -53,9 +50,7 @@ function caseMetrics(sql: postgres.Sql): Registry {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await sql<{ channel: string; status: string; count: string }[]>`
-        select channel, status, count(*) as count from notifications group by channel, status`;
-      for (const row of rows) this.set({ channel: row.channel, status: row.status }, Number(row.count));
+      for (const row of await countNotificationsByChannelStatus(sql)) this.set({ channel: row.channel, status: row.status }, row.count);
     },
   });
   return registry;

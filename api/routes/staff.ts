@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { listStaffNotifications as staffNotificationsOf } from '../../db/staff-notifications';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
@@ -38,25 +39,7 @@ export function staffRoutes(deps: ApiDeps) {
   return newRouter().openapi(listStaffNotifications, async (c) => {
     const query = c.req.valid('query');
     const role = query.role ?? c.get('role');
-    const rows = await deps.sql`
-      select id, role, case_id, kind, subject, body, occurred_at, deliver_after from staff_notifications
-      where role = ${role} ${query.includeScheduled === 'true' ? deps.sql`` : deps.sql`and deliver_after <= now()`}
-      order by deliver_after desc, id desc
-      limit ${query.limit}`;
-    return c.json(
-      {
-        notifications: rows.map((row) => ({
-          id: Number(row.id),
-          role: row.role,
-          caseId: row.case_id,
-          kind: row.kind,
-          subject: row.subject,
-          body: row.body,
-          occurredAt: row.occurred_at.toISOString(),
-          deliverAfter: row.deliver_after.toISOString(),
-        })),
-      },
-      200,
-    );
+    const notifications = await staffNotificationsOf(deps.sql, { role, includeScheduled: query.includeScheduled === 'true', limit: query.limit });
+    return c.json({ notifications }, 200);
   });
 }

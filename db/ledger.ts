@@ -1,4 +1,7 @@
 import type postgres from 'postgres';
+import type { Sql } from './sql';
+
+// The ledger (table `ledger`): remedies paid, one row per idempotency key (P5).
 
 export interface LedgerEntry {
   /** P5: one payment per key, whatever retries or restarts happen, e.g. `<workflowId>:remedy:<customerId>`. */
@@ -12,11 +15,8 @@ export interface LedgerEntry {
   policyVersion: string;
 }
 
-/** Pays a batch of entries in one statement; an entry already paid is skipped. Returns what was added. */
-export async function insertLedgerEntries(
-  sql: postgres.Sql | postgres.TransactionSql,
-  entries: readonly LedgerEntry[],
-): Promise<{ paid: number; amountCents: number }> {
+/** Pays a batch of entries in one statement; an entry already paid is skipped. Returns what this call added. */
+export async function insertLedgerEntries(sql: Sql, entries: readonly LedgerEntry[]): Promise<{ paid: number; amountCents: number }> {
   if (entries.length === 0) return { paid: 0, amountCents: 0 };
   const rows = entries.map((entry) => ({
     idempotency_key: entry.idempotencyKey,
@@ -35,4 +35,13 @@ export async function insertLedgerEntries(
     on conflict (idempotency_key) do nothing
     returning amount_cents`;
   return { paid: inserted.length, amountCents: inserted.reduce((sum, row) => sum + Number(row.amount_cents), 0) };
+}
+
+/** What is paid under these keys, whichever call paid it. */
+export async function sumLedgerByKeys(sql: Sql, idempotencyKeys: readonly string[]): Promise<{ paid: number; amountCents: number }> {
+  if (idempotencyKeys.length === 0) return { paid: 0, amountCents: 0 };
+  const [row] = await sql<{ paid: number; amount_cents: string }[]>`
+    select count(*)::int as paid, coalesce(sum(amount_cents), 0) as amount_cents
+    from ledger where idempotency_key = any(${idempotencyKeys as string[]}::text[])`;
+  return { paid: row!.paid, amountCents: Number(row!.amount_cents) };
 }

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { outboxChannel } from '../activities/outbox';
+import { claimNotifications, markNotificationFailed, markNotificationRetry, markNotificationSent, outboxChannel, type ClaimedNotification } from '../db/notifications';
 import type { Mailer } from './mailer';
 
 // Exactly once, as far as the dispatcher can make it so:
@@ -40,16 +40,6 @@ export interface Dispatcher {
   drainOnce(): Promise<number>;
 }
 
-interface ClaimedNotification {
-  id: string;
-  idempotency_key: string;
-  channel: 'inbox' | 'email';
-  recipient: string | null;
-  subject: string;
-  body: string;
-  attempts: number;
-}
-
 /** RFC 5322 allows only "atext" before the @; anything else in a key is percent-encoded. */
 export function messageIdFor(idempotencyKey: string): string {
   const localPart = [...new TextEncoder().encode(idempotencyKey)]
@@ -78,20 +68,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let wokenDuringDrain = false;
 
   async function drainOnce(): Promise<number> {
-    const claimed = await sql<ClaimedNotification[]>`
-      update notifications
-      set status = 'sending', attempts = attempts + 1, claimed_at = now()
-      where id in (
-        select id from notifications
-        where (status = 'pending'
-               and (claimed_at is null or claimed_at <= now() - make_interval(secs => ${retryDelayMs / 1000})))
-           or (status = 'sending' and claimed_at <= now() - make_interval(secs => ${leaseMs / 1000}))
-        order by created_at
-        limit ${batchSize}
-        for update skip locked
-      )
-      returning id, idempotency_key, channel, recipient, subject, body, attempts
-    `;
+    const claimed = await claimNotifications(sql, { batchSize, retryDelayMs, leaseMs });
     for (const row of claimed) await deliver(row);
     return claimed.length;
   }
@@ -109,10 +86,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await recordFailedAttempt(row, error instanceof Error ? error.message : String(error));
       return;
     }
-    await sql`
-      update notifications set status = 'sent', sent_at = now()
-      where id = ${row.id} and attempts = ${row.attempts}
-    `;
+    await markNotificationSent(sql, row);
   }
 
   async function recordFailedAttempt(row: ClaimedNotification, reason: string): Promise<void> {
@@ -120,10 +94,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await markFailed(row, reason);
       return;
     }
-    await sql`
-      update notifications set status = 'pending', last_error = ${reason}
-      where id = ${row.id} and attempts = ${row.attempts}
-    `;
+    await markNotificationRetry(sql, row, reason);
     log.warn({ notificationId: row.id, attempts: row.attempts, reason }, 'notification delivery failed; will retry');
   }
 
@@ -139,10 +110,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function markFailed(row: ClaimedNotification, reason: string): Promise<void> {
-    await sql`
-      update notifications set status = 'failed', last_error = ${reason}
-      where id = ${row.id} and attempts = ${row.attempts}
-    `;
+    await markNotificationFailed(sql, row, reason);
     log.error({ notificationId: row.id, attempts: row.attempts, reason }, 'notification delivery failed for good');
   }
 

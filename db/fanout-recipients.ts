@@ -1,0 +1,58 @@
+import type { IncidentScope } from '../domain/incident';
+import { affectedCustomersCondition } from './customers';
+import { inTransaction, type Sql } from './sql';
+
+// O4, O7: the recipients of one fan-out (tables `fanout_snapshots`, `fanout_recipients`), fixed
+// when it starts.
+
+/**
+ * Stores the customers the scopes touch now as the recipients of `fanoutKey`, once: the first
+ * call takes the snapshot, every later call (a retry, a continued run) finds it and changes
+ * nothing. Returns how many recipients the fan-out has.
+ */
+export async function snapshotFanoutRecipients(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[]): Promise<number> {
+  return inTransaction(sql, (tx) => takeSnapshot(tx, fanoutKey, scopes));
+}
+
+async function takeSnapshot(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[]): Promise<number> {
+  // The primary key serialises concurrent calls: the second waits for the first to commit, then finds it.
+  const [claimed] = await sql<{ fanout_key: string }[]>`
+    insert into fanout_snapshots (fanout_key, recipients) values (${fanoutKey}, 0)
+    on conflict (fanout_key) do nothing
+    returning fanout_key`;
+  if (!claimed) return (await findFanoutSnapshot(sql, fanoutKey))!;
+  const inserted = await sql`
+    insert into fanout_recipients (fanout_key, customer_id)
+    select ${fanoutKey}, id from customers where ${affectedCustomersCondition(sql, scopes)}
+    on conflict do nothing
+    returning customer_id`;
+  await sql`update fanout_snapshots set recipients = ${inserted.length} where fanout_key = ${fanoutKey}`;
+  return inserted.length;
+}
+
+/** The recipient count of a snapshot taken, or undefined when none was taken yet. */
+export async function findFanoutSnapshot(sql: Sql, fanoutKey: string): Promise<number | undefined> {
+  const [row] = await sql<{ recipients: number }[]>`select recipients from fanout_snapshots where fanout_key = ${fanoutKey}`;
+  return row?.recipients;
+}
+
+export interface FanoutRecipient {
+  /** Always set: the keyset moves by recipient, even one whose customer row has since gone. */
+  customerId: string;
+  /** The customer's current contact and plan; null when the customer was deleted after the snapshot. */
+  customer: { id: string; locale: string; email: string | null; channels: string[]; plan: string } | null;
+}
+
+/** The next `limit` recipients after `afterCustomerId` (keyset, in id order), with their contact as it is now. */
+export async function pageFanoutRecipients(sql: Sql, fanoutKey: string, afterCustomerId: string | null, limit: number): Promise<FanoutRecipient[]> {
+  const rows = await sql<{ customer_id: string; id: string | null; locale: string; email: string | null; channels: string[]; plan: string }[]>`
+    select r.customer_id, c.id, c.locale, c.email, c.channels, c.plan
+    from fanout_recipients r left join customers c on c.id = r.customer_id
+    where r.fanout_key = ${fanoutKey} ${afterCustomerId === null ? sql`` : sql`and r.customer_id > ${afterCustomerId}`}
+    order by r.customer_id
+    limit ${limit}`;
+  return rows.map((row) => ({
+    customerId: row.customer_id,
+    customer: row.id === null ? null : { id: row.id, locale: row.locale, email: row.email, channels: row.channels, plan: row.plan },
+  }));
+}

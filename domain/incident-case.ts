@@ -1,0 +1,643 @@
+import { systemActor, type Actor } from './actors';
+import { clockViews, isoOrNull, minutesClock, rescheduleProvisionalClocks, workingDaysClock } from './case-clocks';
+import { allowedActions } from './case-actions';
+import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
+import type { CaseState } from './case-state';
+import type { CompensationPolicy } from './compensation-policy';
+import {
+  defaultSeverity,
+  emptyScope,
+  incidentActions,
+  incidentNextStep,
+  mergeScopes,
+  sameScope,
+  scopeFromLabels,
+  scopeIsEmpty,
+  severityFromLabel,
+  worstSeverity,
+  type AlertBatch,
+  type IncidentAlert,
+  type IncidentScope,
+  type IncidentSource,
+  type IncidentStatus,
+  type Severity,
+} from './incident';
+import { noticeSchedule, type IncidentPolicy } from './incident-policy';
+import type { FanoutKind, IncidentMessage, StaffNotificationRequest, StepEvent } from './messages';
+import { meetClock } from './sla-clock';
+import type { WorkingCalendar } from './working-calendar';
+
+export interface IncidentInput {
+  caseId: string;
+  source: IncidentSource;
+  /** O2: the alert group's dedup key; null for a manual incident. */
+  dedupKey: string | null;
+  title: string;
+  description: string;
+  /** O4/O5: when the outage started (the alert's startsAt), not when Pledge heard of it. */
+  startedAt: string;
+  /** Set by staff when they open the incident; otherwise derived from alert labels (O3). */
+  severity: Severity | null;
+  /** Set by staff when they open the incident; otherwise derived from alert labels. */
+  scope: IncidentScope | null;
+  openedBy: Actor;
+  /** Pinned when the incident opens. */
+  policy: IncidentPolicy;
+  compensation: CompensationPolicy;
+  timeZone: string;
+  /** The working calendar for the review deadline (O6), sliced to the years the incident can reach. */
+  calendar: WorkingCalendar;
+}
+
+export interface IncidentOutcome {
+  caseId: string;
+  status: IncidentStatus;
+  slaBreached: boolean;
+  outageMinutes: number | null;
+  remediesPaid: number;
+}
+
+/** One message to every affected user, run as a fan-out child by the workflow. */
+export interface FanoutRequest {
+  /** Numbered when queued: the child's id and its attempts derive from it. */
+  number: number;
+  kind: FanoutKind;
+  keyPrefix: string;
+  scopes: IncidentScope[];
+  message: IncidentMessage;
+}
+
+export interface FanoutTotals {
+  customers: number;
+  notificationsQueued: number;
+  remediesPaid: number;
+  remedyAmountCents: number;
+  pages: number;
+  runs: number;
+  durationMs: number;
+  maxRunHistoryLength: number;
+}
+
+export interface OutageRecord {
+  caseId: string;
+  title: string;
+  severity: Severity;
+  services: string[];
+  regions: string[];
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** The I/O an incident asks of the runtime; each answer comes back through `onEffectDone`. */
+export type IncidentEffect =
+  | { kind: 'count-affected'; scopes: IncidentScope[]; actor: Actor; source: 'staff' | 'labels' }
+  | { kind: 'record-outage'; outage: OutageRecord }
+  | { kind: 'close-alert-group'; closedAt: string; dedupKey: string | null; knownAlerts: { fingerprint: string; startsAt: string }[] }
+  | { kind: 'fanout'; request: FanoutRequest };
+
+export interface IncidentState extends CaseStateBase {
+  source: IncidentSource;
+  dedupKey: string | null;
+  title: string;
+  description: string;
+  startedAt: string;
+  startedAtMs: number;
+  openedAtMs: number;
+  policy: IncidentPolicy;
+  compensation: CompensationPolicy;
+  status: IncidentStatus;
+  severity: Severity;
+  severitySource: 'staff' | 'labels' | 'default';
+  scope: IncidentScope;
+  scopeSource: 'staff' | 'labels';
+  slaBreached: boolean;
+  alerts: Record<string, IncidentAlert>;
+  affected: { count: number; query: string };
+  noticedScopes: IncidentScope[];
+  notice: { message: string; editedBy?: string; publishedAtMs?: number; publishedBy?: string; auto?: boolean; supersededByRecovery?: boolean };
+  updates: { at: string; by: string; message: string; notifiedUsers: boolean }[];
+  nextUpdateReminderAtMs: number;
+  endedAtMs?: number;
+  resolution?: { summary: string; by: string; via: 'alerts' | 'manual' };
+  review: { nextReminderAtMs?: number; submittedAtMs?: number; summary?: string; rootCause?: string; followUps?: string[] };
+  recovery: { customers: number; notificationsQueued: number; remediesPaid: number; remedyAmountCents: number; completedAt: string | null };
+  fanoutsQueued: number;
+  fanouts: Array<{ kind: FanoutKind } & FanoutTotals>;
+  fanoutFailures: { number: number; kind: FanoutKind; attempt: number; error: string; retrying: boolean }[];
+  unchangedBatches: number;
+}
+
+const clockNames = { notice: 'notice', repair: 'repair', review: 'review' } as const;
+const minutesBetween = (fromMs: number, toMs: number) => Math.round((toMs - fromMs) / 60_000);
+/** How many recent updates and fan-outs the state keeps (the timeline keeps all). */
+const keptEntries = 20;
+
+/**
+ * An outage incident (O1–O9): opened by alerts or staff; affected users told within 2 hours of the
+ * start (auto-published before the deadline if nobody does); repaired within 48 hours or escalated;
+ * on recovery every affected user is told and compensated once; closed by the post-incident review.
+ */
+export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, AlertBatch> = {
+  type: 'incident',
+  actions: incidentActions,
+
+  open(input, ctx) {
+    const startedAtMs = Date.parse(input.startedAt);
+    const { policy } = input;
+    const schedule = noticeSchedule(policy, startedAtMs);
+    const clockOptions = { policyVersion: policy.version, startedAtMs, warnAtFraction: policy.warnAtFraction };
+    const state: IncidentState = {
+      caseId: input.caseId,
+      workflowId: input.workflowId,
+      clocks: {
+        [clockNames.notice]: minutesClock(clockNames.notice, { ...clockOptions, minutes: (schedule.dueAtMs - startedAtMs) / 60_000 }),
+        [clockNames.repair]: minutesClock(clockNames.repair, { ...clockOptions, minutes: policy.repairWithinMinutes }),
+      },
+      calendar: input.calendar,
+      timeZone: input.timeZone,
+      updatedAtMs: ctx.nowMs,
+      source: input.source,
+      dedupKey: input.dedupKey,
+      title: input.title,
+      description: input.description,
+      startedAt: input.startedAt,
+      startedAtMs,
+      openedAtMs: ctx.nowMs,
+      policy,
+      compensation: input.compensation,
+      status: 'open',
+      severity: input.severity ?? defaultSeverity,
+      severitySource: input.severity ? 'staff' : 'default',
+      scope: emptyScope,
+      scopeSource: input.scope ? 'staff' : 'labels',
+      slaBreached: false,
+      alerts: {},
+      affected: { count: 0, query: 'none: the scope is empty' },
+      noticedScopes: [],
+      notice: { message: input.description.trim() || `${input.title}.` },
+      updates: [],
+      nextUpdateReminderAtMs: ctx.nowMs + policy.updateEveryMinutes * 60_000,
+      review: {},
+      recovery: { customers: 0, notificationsQueued: 0, remediesPaid: 0, remedyAmountCents: 0, completedAt: null },
+      fanoutsQueued: 0,
+      fanouts: [],
+      fanoutFailures: [],
+      unchangedBatches: 0,
+    };
+    const opened = event('incident.opened', input.openedBy, ctx, {
+      source: input.source,
+      dedupKey: input.dedupKey,
+      title: input.title,
+      startedAt: input.startedAt,
+      alertDelayMinutes: minutesBetween(startedAtMs, ctx.nowMs),
+      severity: state.severity,
+      scope: input.scope,
+      noticeDueAt: isoOrNull(schedule.dueAtMs),
+      autoPublishAt: isoOrNull(schedule.autoPublishAtMs),
+      repairDueAt: isoOrNull(state.clocks[clockNames.repair]!.dueAtMs),
+      policyVersion: policy.version,
+      compensationPolicyVersion: input.compensation.version,
+      calendarVersion: input.calendar.version,
+    });
+    const drafted = event('incident.notice-drafted', systemActor, ctx, { message: state.notice.message, dueAt: isoOrNull(schedule.dueAtMs), autoPublishAt: isoOrNull(schedule.autoPublishAtMs) });
+    if (input.scope) state.scope = input.scope;
+    const effects: IncidentEffect[] = input.scope ? [{ kind: 'count-affected', scopes: affectedScopes(state), actor: input.openedBy, source: 'staff' }] : [{ kind: 'record-outage', outage: outageRecord(state) }];
+    return { state, events: [opened, drafted], effects };
+  },
+
+  refine(s, request, checked, ctx) {
+    if (!checked.ok) return checked;
+    if (noticeOut(s) && (request.action === 'publish-notice' || request.action === 'edit-notice')) {
+      return { ok: false, kind: 'refused', message: `the outage notice was already published at ${isoOrNull(s.notice.publishedAtMs) ?? 'recovery'}; post an update instead` };
+    }
+    if (request.action === 'resolve' && checked.input.endedAt !== undefined) {
+      const endedAt = Date.parse(String(checked.input.endedAt));
+      if (endedAt < s.startedAtMs || endedAt > ctx.nowMs) {
+        return { ok: false, kind: 'invalid-input', message: "invalid input for 'resolve'", fields: [{ field: 'input.endedAt', message: `must lie between the outage's start (${s.startedAt}) and now` }] };
+      }
+    }
+    return checked;
+  },
+
+  decide(s, { action, input, actor }, ctx) {
+    s.updatedAtMs = ctx.nowMs;
+    switch (action) {
+      case 'classify':
+        return classify(s, input.severity as Severity, 'staff', actor, (input.reason as string | undefined) ?? null, ctx);
+      case 'set-scope':
+        return changeScope(s, { services: input.services as string[], regions: input.regions as string[] }, 'staff', actor);
+      case 'edit-notice':
+        s.notice.message = String(input.message);
+        s.notice.editedBy = actor.id;
+        return { events: [event('incident.notice-edited', actor, ctx, { message: s.notice.message })] };
+      case 'publish-notice':
+        return publishNotice(s, actor, false, ctx);
+      case 'post-update': {
+        const message = String(input.message);
+        const notifyUsers = input.notifyUsers === true;
+        s.updates = [...s.updates, { at: new Date(ctx.nowMs).toISOString(), by: actor.id, message, notifiedUsers: notifyUsers }].slice(-keptEntries);
+        s.nextUpdateReminderAtMs = ctx.nowMs + s.policy.updateEveryMinutes * 60_000;
+        const posted = event('incident.update-posted', actor, ctx, { message, notifyUsers, nextUpdateDueAt: isoOrNull(s.nextUpdateReminderAtMs) });
+        // Keyed by the request: a retried action (same Idempotency-Key) tells nobody twice.
+        const key = `${s.workflowId}:update-${ctx.requestId ?? ctx.step}`;
+        return { events: [posted], effects: notifyUsers ? [queueFanout(s, 'update', key, message)] : [] };
+      }
+      case 'resolve': {
+        const endedAt = input.endedAt ? Date.parse(String(input.endedAt)) : ctx.nowMs;
+        return resolveIncident(s, endedAt, actor, String(input.summary), 'manual', ctx);
+      }
+      case 'submit-review': {
+        s.status = 'closed';
+        s.review = { ...s.review, submittedAtMs: ctx.nowMs, summary: String(input.summary), rootCause: String(input.rootCause), followUps: (input.followUps as string[] | undefined) ?? [] };
+        const reviewClock = s.clocks[clockNames.review];
+        if (reviewClock) meetClock(reviewClock, ctx.nowMs);
+        const submitted = event('incident.review-submitted', actor, ctx, {
+          summary: s.review.summary,
+          rootCause: s.review.rootCause,
+          followUps: s.review.followUps,
+          dueAt: isoOrNull(reviewClock?.dueAtMs),
+          late: reviewClock !== undefined && ctx.nowMs > reviewClock.dueAtMs,
+        });
+        return { events: [submitted, event('incident.closed', systemActor, ctx, {})] };
+      }
+      default:
+        return noStep;
+    }
+  },
+
+  onSignal(s, batch, ctx) {
+    const actor = batch.sentBy;
+    let changed = 0;
+    for (const alert of batch.alerts) {
+      const key = `${alert.fingerprint}|${alert.startsAt}`;
+      const known = s.alerts[key];
+      // A firing re-send that arrives after the alert resolved is stale: resolution wins.
+      if (known?.status === 'resolved' && alert.status === 'firing') continue;
+      if (known?.status === alert.status && known.endsAt === alert.endsAt) continue;
+      s.alerts[key] = alert;
+      changed++;
+    }
+    // A re-send with nothing new is no new fact: counted, not recorded (an alert storm stays small).
+    if (changed === 0) {
+      s.unchangedBatches++;
+      return noStep;
+    }
+    s.updatedAtMs = ctx.nowMs;
+    const received = event(s.status === 'open' ? 'incident.alerts-received' : 'incident.alerts-after-resolution', actor, ctx, {
+      groupKey: batch.groupKey,
+      received: batch.alerts.length,
+      changed,
+      firing: batch.alerts.filter((alert) => alert.status === 'firing').map((alert) => alert.fingerprint),
+      resolved: batch.alerts.filter((alert) => alert.status === 'resolved').map((alert) => alert.fingerprint),
+      totals: alertCounts(s),
+    });
+    if (s.status !== 'open') return { events: [received] };
+    const all = Object.values(s.alerts);
+    const labelled = worstSeverity(all.map((alert) => severityFromLabel(alert.labels.severity)));
+    let classified: Step<IncidentEffect> = noStep;
+    if (labelled && labelled !== s.severity) classified = classify(s, labelled, 'labels', actor, "from the alerts' severity label", ctx);
+    else if (labelled && s.severitySource === 'default') s.severitySource = 'labels';
+    const labelScope = all.map((alert) => scopeFromLabels(alert.labels)).reduce(mergeScopes, emptyScope);
+    if (!scopeIsEmpty(labelScope) && !sameScope(labelScope, s.scope)) {
+      const scoped = changeScope(s, labelScope, 'labels', actor);
+      // The resolution check follows the scope's count (onEffectDone), so the recovery reaches the new scope.
+      if (scoped.effects?.length) return joinSteps({ events: [received] }, classified, scoped);
+    }
+    return joinSteps({ events: [received] }, classified, resolveIfAllAlertsResolved(s, actor, ctx));
+  },
+
+  onEffectDone(s, effect, outcome, ctx) {
+    switch (effect.kind) {
+      case 'count-affected': {
+        if (!outcome.ok) return noStep;
+        s.affected = outcome.result as IncidentState['affected'];
+        const scopeSet = event('incident.scope-set', effect.actor, ctx, { scope: s.scope, source: effect.source, affectedCount: s.affected.count, query: s.affected.query });
+        const effects: IncidentEffect[] = [{ kind: 'record-outage', outage: outageRecord(s) }];
+        // A published notice follows the scope: users newly in scope are told too; keys skip the rest.
+        if (s.status === 'open' && s.notice.publishedAtMs !== undefined) {
+          s.noticedScopes.push(s.scope);
+          effects.push(queueFanout(s, 'outage-notice', `${s.workflowId}:notice`, s.notice.message));
+        }
+        return joinSteps({ events: [scopeSet], effects }, effect.source === 'labels' ? resolveIfAllAlertsResolved(s, effect.actor, ctx) : noStep);
+      }
+      case 'close-alert-group': {
+        const released = outcome.ok ? ((outcome.result as { released?: number } | undefined)?.released ?? 0) : 0;
+        if (released === 0) return noStep;
+        return { events: [event('incident.alerts-released', systemActor, ctx, { released, reason: 'arrived while the incident resolved; their next re-send opens a new incident' })] };
+      }
+      case 'fanout':
+        return fanoutDone(s, effect.request, outcome, ctx);
+      default:
+        return noStep;
+    }
+  },
+
+  onClock(s, clockEvent, ctx) {
+    s.updatedAtMs = clockEvent.atMs;
+    const at = new Date(clockEvent.atMs).toISOString();
+    if (clockEvent.kind === 'warned') {
+      const dueAt = isoOrNull(s.clocks[clockEvent.clock]?.dueAtMs) ?? '?';
+      const message = staffMessage(s, `${clockEvent.clock}-warned`, 'agent', `${clockEvent.clock} deadline approaching`, `The ${clockEvent.clock} deadline is at ${dueAt}.`, clockEvent.atMs);
+      return { events: [event('sla.warned', systemActor, ctx, { clock: clockEvent.clock, at }, { staffNotifications: [message] })] };
+    }
+    // O5/O6: a breach escalates: flagged for monitoring (SlaBreached) and sent to supervisors.
+    s.slaBreached = true;
+    const message = staffMessage(s, `${clockEvent.clock}-breached`, 'supervisor', `${clockEvent.clock} deadline BREACHED`, `The ${clockEvent.clock} deadline passed at ${at}; the incident is escalated to supervisors.`, clockEvent.atMs);
+    return { events: [event('sla.breached', systemActor, ctx, { clock: clockEvent.clock, dueAt: at, escalatedTo: 'supervisor' }, { staffNotifications: [message] })] };
+  },
+
+  nextWakeAtMs(s) {
+    const candidates: number[] = [];
+    if (s.status === 'open') {
+      if (s.notice.publishedAtMs === undefined) candidates.push(noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs);
+      candidates.push(s.nextUpdateReminderAtMs);
+    }
+    const reviewDueAtMs = s.clocks[clockNames.review]?.dueAtMs;
+    if (s.status === 'resolved' && s.review.nextReminderAtMs !== undefined && reviewDueAtMs !== undefined && s.review.nextReminderAtMs < reviewDueAtMs) {
+      candidates.push(s.review.nextReminderAtMs);
+    }
+    return candidates.length ? Math.min(...candidates) : undefined;
+  },
+
+  onWake(s, ctx) {
+    const steps: Step<IncidentEffect>[] = [];
+    // O4: nobody published by start + 2 h − margin: Pledge publishes the draft itself (at once when late).
+    if (s.status === 'open' && s.notice.publishedAtMs === undefined && ctx.nowMs >= noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs) {
+      steps.push(publishNotice(s, systemActor, true, ctx));
+    }
+    // O5: while open, a reminder to post an update every N hours without one.
+    while (s.status === 'open' && ctx.nowMs >= s.nextUpdateReminderAtMs) {
+      const at = s.nextUpdateReminderAtMs;
+      s.nextUpdateReminderAtMs += s.policy.updateEveryMinutes * 60_000;
+      const message = staffMessage(s, 'update-reminder', 'agent', 'post an update', `No update for ${s.policy.updateEveryMinutes / 60} h: post one (POST /v1/cases/${s.caseId}/actions/post-update).`, at);
+      steps.push({ events: [event('incident.update-reminder', systemActor, ctx, { at: isoOrNull(at), lastUpdateAt: s.updates.at(-1)?.at ?? null }, { staffNotifications: [message] })] });
+    }
+    // O6: while the review is pending and not yet due, a reminder every so often.
+    const reviewDueAtMs = s.clocks[clockNames.review]?.dueAtMs;
+    while (s.status === 'resolved' && s.review.nextReminderAtMs !== undefined && reviewDueAtMs !== undefined && ctx.nowMs >= s.review.nextReminderAtMs && s.review.nextReminderAtMs < reviewDueAtMs) {
+      const at = s.review.nextReminderAtMs;
+      s.review.nextReminderAtMs += s.policy.reviewReminderEveryMinutes * 60_000;
+      const message = staffMessage(s, 'review-reminder', 'agent', 'post-incident review due', `The review is due by ${isoOrNull(reviewDueAtMs)} (submit-review).`, at);
+      steps.push({ events: [event('incident.review-reminder', systemActor, ctx, { at: isoOrNull(at), dueAt: isoOrNull(reviewDueAtMs) }, { staffNotifications: [message] })] });
+    }
+    return joinSteps(...steps);
+  },
+
+  onCalendar(s, calendar, ctx) {
+    s.calendar = calendar;
+    return { events: rescheduleProvisionalClocks(s.clocks, calendar, s.timeZone, s.policy.warnAtFraction, ctx) };
+  },
+
+  view(s) {
+    const deadlines = clockViews(s.clocks);
+    const pending = deadlines.filter((deadline) => deadline.state === 'pending' || deadline.state === 'paused');
+    const schedule = noticeSchedule(s.policy, s.startedAtMs);
+    const published = noticeOut(s);
+    const { publishedAtMs } = s.notice;
+    return {
+      caseId: s.caseId,
+      workflowId: s.workflowId,
+      type: 'incident',
+      status: s.status,
+      priority: s.severity,
+      customerId: null,
+      summary: s.title,
+      openedAt: new Date(s.openedAtMs).toISOString(),
+      updatedAt: new Date(s.updatedAtMs).toISOString(),
+      slaBreached: s.slaBreached,
+      deadlines,
+      nextStep: incidentNextStep(s.status, published),
+      expectedCompletionAt: pending.map((deadline) => deadline.dueAt).sort().at(-1) ?? null,
+      allowedActions: allowedActions(incidentActions, s.status).filter((action) => !(published && (action === 'publish-notice' || action === 'edit-notice'))),
+      details: {
+        source: s.source,
+        dedupKey: s.dedupKey,
+        description: s.description,
+        startedAt: s.startedAt,
+        endedAt: isoOrNull(s.endedAtMs),
+        outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs),
+        severitySource: s.severitySource,
+        scope: s.scope,
+        scopeSource: s.scopeSource,
+        affectedCount: s.affected.count,
+        affectedQuery: s.affected.query,
+        alerts: alertCounts(s),
+        unchangedAlertBatches: s.unchangedBatches,
+        notice: {
+          message: s.notice.message,
+          dueAt: isoOrNull(schedule.dueAtMs),
+          autoPublishAt: isoOrNull(schedule.autoPublishAtMs),
+          publishedAt: isoOrNull(publishedAtMs),
+          publishedBy: s.notice.publishedBy ?? null,
+          auto: s.notice.auto ?? null,
+          late: publishedAtMs === undefined ? null : publishedAtMs > schedule.dueAtMs,
+          latenessMinutes: publishedAtMs === undefined ? null : Math.max(0, minutesBetween(schedule.dueAtMs, publishedAtMs)),
+          supersededByRecovery: s.notice.supersededByRecovery ?? false,
+        },
+        updates: s.updates,
+        nextUpdateReminderAt: s.status === 'open' ? isoOrNull(s.nextUpdateReminderAtMs) : null,
+        resolution: s.resolution ?? null,
+        recovery: s.recovery,
+        review: {
+          dueAt: isoOrNull(s.clocks[clockNames.review]?.dueAtMs),
+          submittedAt: isoOrNull(s.review.submittedAtMs),
+          summary: s.review.summary ?? null,
+          rootCause: s.review.rootCause ?? null,
+          followUps: s.review.followUps ?? [],
+        },
+        policyVersion: s.policy.version,
+        compensationPolicyVersion: s.compensation.version,
+        fanouts: s.fanouts,
+        fanoutFailures: s.fanoutFailures,
+      },
+    } satisfies CaseState;
+  },
+
+  isClosed: (s) => s.status === 'closed',
+};
+
+export function incidentOutcome(s: IncidentState): IncidentOutcome {
+  return { caseId: s.caseId, status: s.status, slaBreached: s.slaBreached, outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs), remediesPaid: s.recovery.remediesPaid };
+}
+
+const noticeOut = (s: IncidentState) => s.notice.publishedAtMs !== undefined || s.notice.supersededByRecovery === true;
+
+function alertCounts(s: IncidentState) {
+  const all = Object.values(s.alerts);
+  return { total: all.length, firing: all.filter((alert) => alert.status === 'firing').length, resolved: all.filter((alert) => alert.status === 'resolved').length };
+}
+
+function affectedScopes(s: IncidentState): IncidentScope[] {
+  const all = [...s.noticedScopes, s.scope];
+  return all.filter((candidate, index) => !scopeIsEmpty(candidate) && all.findIndex((other) => sameScope(other, candidate)) === index);
+}
+
+function outageRecord(s: IncidentState): OutageRecord {
+  const reach = affectedScopes(s).reduce(mergeScopes, emptyScope);
+  return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt: s.startedAt, endedAt: isoOrNull(s.endedAtMs) };
+}
+
+function queueFanout(s: IncidentState, kind: FanoutKind, keyPrefix: string, message?: string): IncidentEffect {
+  const base: IncidentMessage = { title: s.title, startedAt: s.startedAt, ...(message === undefined ? {} : { message }) };
+  const recoveryFields = kind === 'recovery' && s.endedAtMs !== undefined ? { endedAt: new Date(s.endedAtMs).toISOString(), outageMinutes: minutesBetween(s.startedAtMs, s.endedAtMs) } : {};
+  return { kind: 'fanout', request: { number: ++s.fanoutsQueued, kind, keyPrefix, scopes: affectedScopes(s), message: { ...base, ...recoveryFields } } };
+}
+
+function staffMessage(s: IncidentState, kind: string, role: 'agent' | 'supervisor', subject: string, body: string, atMs: number): StaffNotificationRequest {
+  return {
+    idempotencyKey: `${s.workflowId}:staff:${kind}:${atMs}`,
+    role,
+    kind,
+    subject: `${s.caseId} · ${subject}`,
+    body: `${s.title}\n\n${body}`,
+    occurredAt: new Date(atMs).toISOString(),
+    // Outages do not wait for working hours.
+    deliverAfter: new Date(atMs).toISOString(),
+  };
+}
+
+function classify(s: IncidentState, next: Severity, source: 'staff' | 'labels', actor: Actor, reason: string | null, ctx: CaseContext): Step<IncidentEffect> {
+  if (source === 'labels' && s.severitySource === 'staff') return noStep;
+  const previous = s.severity;
+  s.severity = next;
+  s.severitySource = source;
+  if (previous === next && source === 'labels') return noStep;
+  return { events: [event('incident.classified', actor, ctx, { severity: next, previous, source, reason })], effects: [{ kind: 'record-outage', outage: outageRecord(s) }] };
+}
+
+/** A new scope: its affected count comes back through `onEffectDone`, which records `incident.scope-set`. */
+function changeScope(s: IncidentState, next: IncidentScope, source: 'staff' | 'labels', actor: Actor): Step<IncidentEffect> {
+  if (source === 'labels' && s.scopeSource === 'staff') return noStep;
+  if (sameScope(next, s.scope) && source === s.scopeSource) return noStep;
+  s.scope = next;
+  s.scopeSource = source;
+  return { events: [], effects: [{ kind: 'count-affected', scopes: affectedScopes(s), actor, source }] };
+}
+
+/** O4: the notice goes to every affected user; after the deadline it is recorded late, with its lateness. */
+function publishNotice(s: IncidentState, actor: Actor, auto: boolean, ctx: CaseContext): Step<IncidentEffect> {
+  if (s.notice.publishedAtMs !== undefined) return noStep;
+  const schedule = noticeSchedule(s.policy, s.startedAtMs);
+  s.notice = { ...s.notice, publishedAtMs: ctx.nowMs, publishedBy: actor.id, auto };
+  meetClock(s.clocks[clockNames.notice]!, ctx.nowMs);
+  s.noticedScopes.push(s.scope);
+  const late = ctx.nowMs > schedule.dueAtMs;
+  const published = event('incident.notice-published', actor, ctx, {
+    auto,
+    message: s.notice.message,
+    dueAt: isoOrNull(schedule.dueAtMs),
+    late,
+    latenessMinutes: late ? minutesBetween(schedule.dueAtMs, ctx.nowMs) : 0,
+    alertDelayMinutes: minutesBetween(s.startedAtMs, s.openedAtMs),
+    affectedCount: s.affected.count,
+    query: s.affected.query,
+  });
+  const met = event('sla.met', systemActor, ctx, { clock: clockNames.notice, late });
+  return { events: [published, met], effects: [queueFanout(s, 'outage-notice', `${s.workflowId}:notice`, s.notice.message)] };
+}
+
+/** O7: the outage is over when every alert of the group has resolved. */
+function resolveIfAllAlertsResolved(s: IncidentState, actor: Actor, ctx: CaseContext): Step<IncidentEffect> {
+  const all = Object.values(s.alerts);
+  if (s.status !== 'open' || all.length === 0 || all.some((alert) => alert.status === 'firing')) return noStep;
+  const endedAt = Math.max(...all.map((alert) => Date.parse(alert.endsAt ?? new Date(ctx.nowMs).toISOString())));
+  return resolveIncident(s, endedAt, actor, 'every alert of the group resolved', 'alerts', ctx);
+}
+
+/** O7/O8: recovery notice and remedy to every affected user; O6: the review clock starts. */
+function resolveIncident(s: IncidentState, endedAt: number, actor: Actor, summary: string, via: 'alerts' | 'manual', ctx: CaseContext): Step<IncidentEffect> {
+  if (s.status !== 'open') return noStep;
+  const now = ctx.nowMs;
+  const schedule = noticeSchedule(s.policy, s.startedAtMs);
+  s.status = 'resolved';
+  s.endedAtMs = Math.min(Math.max(endedAt, s.startedAtMs), now);
+  s.resolution = { summary, by: actor.id, via };
+  meetClock(s.clocks[clockNames.repair]!, s.endedAtMs);
+  const events: StepEvent[] = [];
+  if (s.notice.publishedAtMs === undefined) {
+    // Restored before the notice went out: the recovery notice tells users of both.
+    s.notice.supersededByRecovery = true;
+    meetClock(s.clocks[clockNames.notice]!, now);
+  }
+  const review = workingDaysClock(clockNames.review, {
+    policyVersion: s.policy.version,
+    startedAtMs: now,
+    workingDays: s.policy.reviewWithinWorkingDays,
+    warnAtFraction: s.policy.warnAtFraction,
+    calendar: s.calendar,
+    timeZone: s.timeZone,
+  });
+  s.clocks[clockNames.review] = review;
+  s.review.nextReminderAtMs = now + s.policy.reviewReminderEveryMinutes * 60_000;
+  events.push(
+    event('incident.resolved', actor, ctx, {
+      via,
+      summary,
+      endedAt: isoOrNull(s.endedAtMs),
+      outageMinutes: minutesBetween(s.startedAtMs, s.endedAtMs),
+      affectedCount: s.affected.count,
+      compensationPolicyVersion: s.compensation.version,
+      reviewDueAt: isoOrNull(review.dueAtMs),
+      reviewDueProvisional: review.provisional ?? false,
+    }),
+  );
+  if (s.notice.supersededByRecovery) events.push(event('sla.met', systemActor, ctx, { clock: clockNames.notice, late: now > schedule.dueAtMs, byRecoveryNotice: true }));
+  const knownAlerts = Object.values(s.alerts).map((alert) => ({ fingerprint: alert.fingerprint, startsAt: alert.startsAt }));
+  return {
+    events,
+    effects: [
+      { kind: 'close-alert-group', closedAt: new Date(now).toISOString(), dedupKey: s.dedupKey, knownAlerts },
+      { kind: 'record-outage', outage: outageRecord(s) },
+      queueFanout(s, 'recovery', `${s.workflowId}:recovery`),
+    ],
+  };
+}
+
+/** A fan-out finished or failed: totals recorded; a failure is escalated and (if it may help) retried. */
+function fanoutDone(s: IncidentState, request: FanoutRequest, outcome: EffectOutcome, ctx: CaseContext): Step<IncidentEffect> {
+  s.updatedAtMs = ctx.nowMs;
+  if (!outcome.ok) {
+    const retrying = outcome.retryable && outcome.attempt < fanoutAttempts;
+    s.fanoutFailures = [...s.fanoutFailures, { number: request.number, kind: request.kind, attempt: outcome.attempt, error: outcome.message.slice(0, 500), retrying }].slice(-keptEntries);
+    const message = staffMessage(
+      s,
+      `fanout-${request.number}-failed-${outcome.attempt}`,
+      'supervisor',
+      `${request.kind} fan-out failed`,
+      `Fan-out ${request.number} (${request.kind}) failed on attempt ${outcome.attempt}: ${outcome.message.slice(0, 500)}. ${retrying ? 'It will be retried.' : 'It is not retried: fix the cause and tell the affected users by hand.'}`,
+      ctx.nowMs,
+    );
+    return { events: [event('incident.fanout-failed', systemActor, ctx, { number: request.number, kind: request.kind, attempt: outcome.attempt, error: outcome.message.slice(0, 1000), retrying }, { staffNotifications: [message] })] };
+  }
+  const totals = outcome.result as FanoutTotals;
+  s.fanouts = [...s.fanouts, { kind: request.kind, ...pickTotals(totals) }].slice(-keptEntries);
+  if (request.kind === 'recovery') {
+    s.recovery = {
+      customers: s.recovery.customers + totals.customers,
+      notificationsQueued: s.recovery.notificationsQueued + totals.notificationsQueued,
+      remediesPaid: s.recovery.remediesPaid + totals.remediesPaid,
+      remedyAmountCents: s.recovery.remedyAmountCents + totals.remedyAmountCents,
+      completedAt: new Date(ctx.nowMs).toISOString(),
+    };
+  }
+  const data = {
+    kind: request.kind,
+    customers: totals.customers,
+    notificationsQueued: totals.notificationsQueued,
+    remediesPaid: totals.remediesPaid,
+    remedyAmountCents: totals.remedyAmountCents,
+    ...(request.kind === 'recovery' ? { compensationPolicyVersion: s.compensation.version } : {}),
+    pages: totals.pages,
+    runs: totals.runs,
+    durationMs: totals.durationMs,
+  };
+  return { events: [event(request.kind === 'recovery' ? 'incident.recovery-delivered' : 'incident.fanout-delivered', systemActor, ctx, data)] };
+}
+
+/** A failed fan-out is tried this many times in all (each failure recorded and escalated). */
+export const fanoutAttempts = 3;
+
+function pickTotals(totals: FanoutTotals): FanoutTotals {
+  const { customers, notificationsQueued, remediesPaid, remedyAmountCents, pages, runs, durationMs, maxRunHistoryLength } = totals;
+  return { customers, notificationsQueued, remediesPaid, remedyAmountCents, pages, runs, durationMs, maxRunHistoryLength };
+}

@@ -1,0 +1,70 @@
+import { findCustomerContact, type CustomerContact } from '../db/customers';
+import { insertNotifications, type NotificationChannel, type NotificationRow } from '../db/notifications';
+import type { Sql } from '../db/sql';
+import type { NotificationRequest } from '../domain/messages';
+import { renderNotification, type TemplateId } from '../domain/notification-templates';
+
+// The outbox: a step's messages are rendered and queued in the transaction that records the step;
+// the dispatcher delivers them after commit.
+
+export interface EnqueueResult {
+  /** Rows this call added; a retry of an already queued request adds 0. */
+  queued: number;
+  skipped?: 'unknown-customer';
+}
+
+/**
+ * Renders the message in the customer's locale and queues it once per channel: always the
+ * in-app inbox, and e-mail when the customer chose it and gave an address. Inside a
+ * transaction the rows and the wake-up both take effect only on commit.
+ */
+export async function enqueueNotification(sql: Sql, request: NotificationRequest): Promise<EnqueueResult> {
+  const customer = await findCustomerContact(sql, request.customerId);
+  if (!customer) return { queued: 0, skipped: 'unknown-customer' };
+  const { customerId: _customerId, ...rest } = request;
+  return enqueueNotificationBatch(sql, [{ ...rest, customer }]);
+}
+
+export interface BatchNotificationRequest {
+  /** Stable across retries; the channel is appended, as for single requests. */
+  idempotencyKey: string;
+  customer: CustomerContact;
+  caseId?: string;
+  templateId: TemplateId;
+  params: Record<string, string>;
+}
+
+/**
+ * The outbox rows of these requests: each message rendered once per template, locale and params,
+ * one row per channel, keyed `<idempotencyKey>:<channel>`. Pure apart from rendering, so a caller
+ * can also learn the keys of what it queued.
+ */
+export function notificationRows(requests: readonly BatchNotificationRequest[]): NotificationRow[] {
+  const rendered = new Map<string, ReturnType<typeof renderNotification>>();
+  return requests.flatMap((request) => {
+    const cacheKey = JSON.stringify([request.templateId, request.customer.locale, request.params]);
+    let message = rendered.get(cacheKey);
+    if (!message) rendered.set(cacheKey, (message = renderNotification(request.templateId, request.customer.locale, request.params)));
+    const recipients: { channel: NotificationChannel; recipient: string | null }[] = [{ channel: 'inbox', recipient: null }];
+    if (request.customer.channels.includes('email') && request.customer.email) recipients.push({ channel: 'email', recipient: request.customer.email });
+    return recipients.map(({ channel, recipient }) => ({
+      idempotencyKey: `${request.idempotencyKey}:${channel}`,
+      customerId: request.customer.id,
+      caseId: request.caseId ?? null,
+      channel,
+      locale: message.locale,
+      template: request.templateId,
+      subject: message.subject,
+      body: message.body,
+      recipient,
+    }));
+  });
+}
+
+/**
+ * Queues messages for customers whose contact the caller already holds (a fan-out pages through
+ * them): the whole batch in one INSERT … SELECT with one wake-up.
+ */
+export async function enqueueNotificationBatch(sql: Sql, requests: readonly BatchNotificationRequest[]): Promise<EnqueueResult> {
+  return { queued: await insertNotifications(sql, notificationRows(requests)) };
+}
