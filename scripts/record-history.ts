@@ -5,10 +5,10 @@
  * guarded by versioning (patched) — never to make the replay test pass.
  *
  *   npx tsx scripts/record-history.ts              # every scenario
- *   npx tsx scripts/record-history.ts incident     # only the scenarios of one case type
+ *   npx tsx scripts/record-history.ts incident     # only one scenario (complaint, incident, storm)
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal
 import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
 import { alertsSignal } from '../workflows/incident-messages';
-import { actUpdate, stateQuery } from '../workflows/protocol';
+import { actUpdate, calendarUpdatedSignal, stateQuery } from '../workflows/protocol';
 import { repoRoot } from './toolchain/paths';
 
 const taskQueue = 'record-history';
@@ -88,6 +88,28 @@ async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase)
   await env.sleep(8 * 24 * 3600_000); // the dispute and reopen windows end: closed by itself
   await disputed.result();
   await save('complaint-paused-disputed-reopened-autoclosed', await disputed.fetchHistory());
+
+  // Actions that race (each accepted while the one before it is still recording) and a calendar
+  // year loaded while the case's working-day deadlines are provisional.
+  const nextYear = new Date(await env.currentTimeMs()).getUTCFullYear() + 1;
+  const withoutNextYear = { version: 'without-next-year', years: Object.fromEntries(Object.entries(calendar.years).filter(([year]) => Number(year) !== nextYear)) };
+  const raced = await env.client.workflow.start('complaint', {
+    taskQueue,
+    workflowId: caseWorkflowId('complaint', 'CMP-2026-000003'),
+    args: [{ ...complaintInput('CMP-2026-000003', withoutNextYear), receivedAt: new Date(Date.UTC(nextYear - 1, 11, 30, 2)).toISOString() }],
+  });
+  const accepted = (action: string, actionInput: Record<string, unknown>) =>
+    raced.startUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const asking = await accepted('request-info', { question: 'Which invoice?' });
+  await act(raced, 'customer-reply', { message: 'INV-2201' });
+  await asking.result();
+  await raced.signal(calendarUpdatedSignal, calendar);
+  const resolving = await accepted('resolve', { resolution: 'Refunded' });
+  await act(raced, 'reopen', { reason: 'Still charged' });
+  await resolving.result();
+  await act(raced, 'withdraw', { reason: 'Sorted out with my bank' });
+  await raced.result();
+  await save('complaint-raced-actions-calendar-withdrawn', await raced.fetchHistory());
 }
 
 /**
@@ -136,7 +158,49 @@ async function incidentScenario(env: TestWorkflowEnvironment, db: TestDatabase):
   await save('incidentFanout-recovery-last-run', await env.client.workflow.getHandle(execution.workflowId!).fetchHistory());
 }
 
-const scenarios = { complaint: complaintScenario, incident: incidentScenario };
+/**
+ * An alert storm: a 40-alert group re-sent again and again (nothing new in it), a run history cap
+ * of 300 events, so the incident continues as new carrying its alerts, clocks and scope; then the
+ * alerts resolve and the review closes it. The first run (ends in continue-as-new) and the last.
+ */
+async function alertStormScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'storm', 'storm-region', 3);
+  const now = await env.currentTimeMs();
+  const startsAt = new Date(now - 10 * 60_000).toISOString();
+  const groupKey = '{}:{alertname="Storm"}';
+  const input = {
+    ...incidentInput({ caseId: 'INC-2026-000002', startedAtMs: Date.parse(startsAt), scope: null, source: 'alertmanager', policy: { maxHistoryEventsPerRun: 300 } }),
+    dedupKey: `alertmanager|${groupKey}`,
+    title: 'Alert storm in storm-region',
+  };
+  const sentBy = { id: 'key alertmanager', role: 'alert-source' as const };
+  const alerts = Array.from({ length: 40 }, (_, index) => ({
+    fingerprint: `s${index}`,
+    status: 'firing' as const,
+    labels: { alertname: 'Storm', service: 'broadband', region: 'storm-region', severity: 'major' },
+    startsAt,
+    endsAt: null,
+  }));
+  const batch = (slice: typeof alerts) => ({ source: 'alertmanager' as const, sentBy, receivedAt: new Date(now).toISOString(), groupKey, alerts: slice });
+  const workflowId = caseWorkflowId('incident', input.caseId);
+  const handle = await env.client.workflow.signalWithStart('incident', { taskQueue, workflowId, args: [input], signal: alertsSignal, signalArgs: [batch(alerts)] });
+  const firstRunId = handle.signaledRunId;
+  for (let resend = 0; resend < 200; resend++) await handle.signal(alertsSignal, batch(alerts.slice((resend * 4) % 40, ((resend * 4) % 40) + 4)));
+  await act(handle, 'publish-notice', {});
+  const resolvedAt = new Date(await env.currentTimeMs()).toISOString();
+  await handle.signal(alertsSignal, batch(alerts.map((alert) => ({ ...alert, status: 'resolved' as const, endsAt: resolvedAt }) as never)));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const state = await handle.query(stateQuery);
+    if ((state.details.recovery as { completedAt: string | null }).completedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await act(handle, 'submit-review', { summary: 'Flapping sensor', rootCause: 'A loose connector', followUps: [] });
+  await handle.result();
+  await save('incident-alert-storm-first-run', await env.client.workflow.getHandle(workflowId, firstRunId).fetchHistory());
+  await save('incident-alert-storm-last-run', await handle.fetchHistory());
+}
+
+const scenarios = { complaint: complaintScenario, incident: incidentScenario, storm: alertStormScenario };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {
   const worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });

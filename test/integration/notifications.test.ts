@@ -2,12 +2,11 @@ import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueNotification, type NotificationRequest } from '../../activities/outbox';
 import { migrate } from '../../db/migrate';
+import type { NotificationRequest } from '../../domain/messages';
 import { renderNotification } from '../../domain/notification-templates';
+import { createDispatcher, createMailer, enqueueNotification, messageIdFor, type Dispatcher, type DispatcherDeps, type Mailer } from '../../notifications';
 import { startEphemeralPostgres, type RunningPostgres } from '../../scripts/toolchain/postgres';
-import { createDispatcher, messageIdFor, type Dispatcher, type DispatcherDeps } from '../../worker/dispatcher';
-import { createMailer, type Mailer } from '../../worker/mailer';
 
 const postgresPort = 55432;
 const mailFrom = 'Pledge <care@pledge.example>';
