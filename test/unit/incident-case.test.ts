@@ -1,0 +1,505 @@
+import { describe, expect, it } from 'vitest';
+import type { Actor, ActorRole } from '../../domain/actors';
+import type { EffectOutcome } from '../../domain/case-definition';
+import { incidentActions, incidentStatuses, type AlertBatch, type IncidentAlert, type IncidentScope, type IncidentStatus } from '../../domain/incident';
+import { fanoutAttempts, incidentCase, incidentOutcome, type FanoutTotals, type IncidentEffect, type IncidentInput, type IncidentState } from '../../domain/incident-case';
+import {
+  accepted,
+  act,
+  actorOf,
+  advance,
+  days,
+  effectDone,
+  hours,
+  incidentInput,
+  iso,
+  minutes,
+  only,
+  openCase,
+  refused,
+  shanghai,
+  signal,
+  typesOf,
+  viewOf,
+  type CaseAt,
+  type Stepped,
+} from '../support/case-rules';
+
+const caseId = 'INC-2026-000007';
+const workflowId = `incident-${caseId}`;
+const agent = actorOf('agent');
+const supervisor = actorOf('supervisor');
+const alertSource = actorOf('alert-source');
+const system = { id: 'pledge', role: 'system' };
+const allRoles: ActorRole[] = ['agent', 'supervisor', 'alert-source', 'auditor', 'customer', 'system'];
+
+/** Friday 20 Nov 2026, 10:00 in Shanghai: the outage starts (and is reported) here. */
+const start = shanghai('2026-11-20T10:00');
+const pudong: IncidentScope = { services: ['broadband'], regions: ['shanghai-pudong'] };
+const dedupKey = 'alertmanager|{}:{alertname="BroadbandDown"}';
+
+type Incident = CaseAt<IncidentState>;
+type Result = Stepped<IncidentState, IncidentEffect>;
+type Effect<Kind extends IncidentEffect['kind']> = Extract<IncidentEffect, { kind: Kind }>;
+
+/** An incident opened by staff (with a scope, SEV2) or, with `scope: null`, as an alert group opens one. */
+function openIncident(options: { scope?: IncidentScope | null; startedAtMs?: number; atMs?: number } = {}): Result {
+  const startedAtMs = options.startedAtMs ?? start;
+  const base = incidentInput({ caseId, startedAtMs, scope: options.scope === undefined ? pudong : options.scope });
+  const input: IncidentInput = options.scope === null ? { ...base, source: 'alertmanager', dedupKey, openedBy: alertSource } : base;
+  return openCase(incidentCase, input, options.atMs ?? startedAtMs);
+}
+
+/** What the runtime runs for an effect, answered: the affected count for a scope. */
+const counted = (count: number, query = `select id from customers -- ${count}`): EffectOutcome => ({ ok: true, result: { count, query } });
+
+/** A staff incident whose scope's count came back: the usual open incident. */
+function scopedIncident(count = 1_200): Result {
+  const opened = openIncident();
+  return effectDone(incidentCase, opened, effectOf(opened, 'count-affected'), counted(count), opened.nowMs + 1_000);
+}
+
+function effectOf<Kind extends IncidentEffect['kind']>(result: { effects: IncidentEffect[] }, kind: Kind): Effect<Kind> {
+  const found = result.effects.filter((effect): effect is Effect<Kind> => effect.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind} effect, got ${found.length} among ${result.effects.map((effect) => effect.kind).join(', ')}`);
+  return found[0]!;
+}
+
+const kindsOf = (result: { effects: IncidentEffect[] }) => result.effects.map((effect) => effect.kind);
+
+function take(incident: Incident, action: string, input: Record<string, unknown> = validInput[action]!, options: { actor?: Actor; atMs?: number; requestId?: string } = {}): Result {
+  return accepted(act(incidentCase, incident, action, input, options.actor ?? agent, options.atMs ?? incident.nowMs + minutes(10), { requestId: options.requestId }));
+}
+
+function attempt(incident: Incident, action: string, input: Record<string, unknown> = validInput[action]!, actor: Actor = agent, atMs = incident.nowMs + minutes(1)) {
+  return act(incidentCase, incident, action, input, actor, atMs);
+}
+
+const validInput: Record<string, Record<string, unknown>> = {
+  classify: { severity: 'SEV1', reason: 'The whole district is down' },
+  'set-scope': { services: ['broadband', 'iptv'], regions: ['shanghai-pudong'] },
+  'edit-notice': { message: 'Broadband and IPTV are down in Pudong; crews are on site.' },
+  'publish-notice': {},
+  'post-update': { message: 'The damaged trunk is being spliced' },
+  resolve: { summary: 'The trunk was spliced' },
+  'submit-review': { summary: 'A digger cut the trunk', rootCause: 'Unmarked trunk route', followUps: ['Mark the route'] },
+};
+
+const pathTo: Record<IncidentStatus, string[]> = {
+  open: [],
+  resolved: ['resolve'],
+  closed: ['resolve', 'submit-review'],
+};
+
+function reach(status: IncidentStatus): Incident {
+  const reached = pathTo[status].reduce<Incident>((incident, action) => take(incident, action), scopedIncident());
+  expect(reached.state.status).toBe(status);
+  return reached;
+}
+
+function alert(fingerprint: string, labels: Record<string, string>, endsAtMs?: number): IncidentAlert {
+  return {
+    fingerprint,
+    status: endsAtMs === undefined ? 'firing' : 'resolved',
+    labels,
+    startsAt: iso(start),
+    endsAt: endsAtMs === undefined ? null : iso(endsAtMs),
+  };
+}
+
+const batch = (alerts: IncidentAlert[], receivedAtMs: number): AlertBatch => ({ source: 'alertmanager', sentBy: alertSource, receivedAt: iso(receivedAtMs), groupKey: '{}:{alertname="BroadbandDown"}', alerts });
+const labelsEast = { severity: 'warning', service: 'broadband', region: 'shanghai-pudong' };
+const labelsWest = { severity: 'critical', service: 'broadband', region: 'shanghai-minhang' };
+const labelScope: IncidentScope = { services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'] };
+
+/** An alert incident whose two alerts fire and whose label scope was counted. */
+function firingIncident() {
+  const opened = openIncident({ scope: null });
+  const fired = signal(incidentCase, opened, batch([alert('a', labelsEast), alert('b', labelsWest)], start + minutes(1)), start + minutes(1));
+  const scoped = effectDone(incidentCase, fired, effectOf(fired, 'count-affected'), counted(840), start + minutes(2));
+  return { opened, fired, scoped };
+}
+
+const totals = (customers: number): FanoutTotals => ({ customers, notificationsQueued: customers * 2, remediesPaid: customers, remedyAmountCents: customers * 330, pages: 1, runs: 1, durationMs: 4_000, maxRunHistoryLength: 120 });
+
+describe('opening an incident', () => {
+  it('O1, O4, O5: staff open it with a scope: the affected users are counted first', () => {
+    const opened = openIncident();
+    expect(typesOf(opened)).toEqual(['incident.opened', 'incident.notice-drafted']);
+    expect(only(opened, 'incident.opened')).toMatchObject({
+      actor: agent,
+      data: { source: 'manual', severity: 'SEV2', scope: pudong, startedAt: iso(start), noticeDueAt: iso(start + hours(2)), autoPublishAt: iso(start + minutes(105)), repairDueAt: iso(start + hours(48)), alertDelayMinutes: 0 },
+    });
+    expect(opened.effects).toEqual([{ kind: 'count-affected', scopes: [pudong], actor: agent, source: 'staff' }]);
+    expect(opened.state).toMatchObject({ status: 'open', scope: pudong, scopeSource: 'staff', severity: 'SEV2', severitySource: 'staff', workflowId });
+    expect(Object.keys(opened.state.clocks)).toEqual(['notice', 'repair']);
+  });
+
+  it('O6: the count comes back as `incident.scope-set`, then the outage is recorded', () => {
+    const opened = openIncident();
+    const scoped = effectDone(incidentCase, opened, effectOf(opened, 'count-affected'), counted(1_200, 'select 1'), start + 1_000);
+    expect(typesOf(scoped)).toEqual(['incident.scope-set']);
+    expect(only(scoped, 'incident.scope-set')).toMatchObject({ actor: agent, data: { scope: pudong, source: 'staff', affectedCount: 1_200, query: 'select 1' } });
+    expect(scoped.effects).toEqual([
+      { kind: 'record-outage', outage: { caseId, title: 'Broadband outage in the test region', severity: 'SEV2', services: ['broadband'], regions: ['shanghai-pudong'], startedAt: iso(start), endedAt: null } },
+    ]);
+    expect(scoped.state.affected).toEqual({ count: 1_200, query: 'select 1' });
+  });
+
+  it('O1, O3: an alert group opens it without a scope: SEV3 by default, the outage recorded at once', () => {
+    const opened = openIncident({ scope: null });
+    expect(opened.state).toMatchObject({ severity: 'SEV3', severitySource: 'default', scopeSource: 'labels', scope: { services: [], regions: [] }, dedupKey, source: 'alertmanager' });
+    expect(opened.effects).toEqual([{ kind: 'record-outage', outage: expect.objectContaining({ severity: 'SEV3', services: [], regions: [], endedAt: null }) }]);
+    expect(only(opened, 'incident.opened').actor).toEqual(alertSource);
+  });
+
+  it('O4: the notice counts from the outage start, not from when Pledge heard of it', () => {
+    const opened = openIncident({ startedAtMs: start, atMs: start + minutes(40) });
+    expect(only(opened, 'incident.opened').data).toMatchObject({ alertDelayMinutes: 40, noticeDueAt: iso(start + hours(2)) });
+    expect(opened.state.clocks.notice!.dueAtMs).toBe(start + hours(2));
+  });
+});
+
+describe('incident actions against the action table', () => {
+  it('has a test input for every action of the table', () => {
+    expect(Object.keys(validInput).sort()).toEqual(Object.keys(incidentActions).sort());
+  });
+
+  it.each(Object.keys(incidentActions))('O3–O7: %s is accepted from each status that allows it', (action) => {
+    for (const status of incidentActions[action]!.from) {
+      const result = accepted(attempt(reach(status), action));
+      expect(result.events.length + result.effects.length, `${action} from ${status} does something`).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(Object.keys(incidentActions))('O3–O7: %s is refused from every status that does not allow it', (action) => {
+    const rule = incidentActions[action]!;
+    const notAllowed = incidentStatuses.filter((status) => !rule.from.includes(status));
+    for (const status of notAllowed) {
+      expect(refused(attempt(reach(status), action)), `${action} from ${status}`).toEqual({
+        ok: false,
+        kind: 'refused',
+        message: `cannot ${action} a case that is ${status}; allowed when ${rule.from.join(' or ')}`,
+      });
+    }
+  });
+
+  it.each(Object.keys(incidentActions))('D6: only agents and supervisors may %s', (action) => {
+    const incident = reach(incidentActions[action]!.from[0]!);
+    for (const role of allRoles) {
+      const result = attempt(incident, action, validInput[action], actorOf(role));
+      if (role === 'agent' || role === 'supervisor') expect(result, role).toMatchObject({ ok: true });
+      else expect(result, role).toMatchObject({ ok: false, kind: 'forbidden' });
+    }
+  });
+
+  it('O3: staff classify; the outage record follows the severity', () => {
+    const classified = take(scopedIncident(), 'classify', { severity: 'SEV1', reason: 'Whole district' }, { actor: supervisor });
+    expect(only(classified, 'incident.classified')).toMatchObject({ actor: supervisor, data: { severity: 'SEV1', previous: 'SEV2', source: 'staff', reason: 'Whole district' } });
+    expect(effectOf(classified, 'record-outage').outage.severity).toBe('SEV1');
+    expect(viewOf(incidentCase, classified).priority).toBe('SEV1');
+    expect(refused(attempt(scopedIncident(), 'classify', { severity: 'SEV9' }))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.severity' }] });
+  });
+
+  it('O6: set-scope counts the new scope first; `incident.scope-set` follows the count', () => {
+    const incident = scopedIncident();
+    const set = take(incident, 'set-scope');
+    expect(set.events).toEqual([]);
+    const scope = { services: ['broadband', 'iptv'], regions: ['shanghai-pudong'] };
+    expect(set.effects).toEqual([{ kind: 'count-affected', scopes: [scope], actor: agent, source: 'staff' }]);
+    const done = effectDone(incidentCase, set, effectOf(set, 'count-affected'), counted(2_000), set.nowMs + 1_000);
+    expect(only(done, 'incident.scope-set').data).toMatchObject({ scope, affectedCount: 2_000, source: 'staff' });
+    expect(refused(attempt(incident, 'set-scope', { services: [], regions: [] }))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.services' }] });
+  });
+
+  it('O4: staff publish the edited notice to every affected user; a second publish, or an edit after it, is refused', () => {
+    const edited = take(scopedIncident(), 'edit-notice');
+    expect(only(edited, 'incident.notice-edited').data).toEqual({ message: validInput['edit-notice']!.message });
+    const publishedAt = edited.nowMs + minutes(5);
+    const published = take(edited, 'publish-notice', {}, { atMs: publishedAt });
+    expect(typesOf(published)).toEqual(['incident.notice-published', 'sla.met']);
+    expect(only(published, 'incident.notice-published')).toMatchObject({ actor: agent, data: { auto: false, late: false, latenessMinutes: 0, message: validInput['edit-notice']!.message, affectedCount: 1_200 } });
+    expect(only(published, 'sla.met').data).toEqual({ clock: 'notice', late: false });
+    expect(published.effects).toEqual([
+      {
+        kind: 'fanout',
+        request: { number: 1, kind: 'outage-notice', keyPrefix: `${workflowId}:notice`, scopes: [pudong], message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: validInput['edit-notice']!.message } },
+      },
+    ]);
+    expect(published.state.clocks.notice).toMatchObject({ state: 'met', metAtMs: publishedAt });
+    const again = `the outage notice was already published at ${iso(publishedAt)}; post an update instead`;
+    expect(refused(attempt(published, 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
+    expect(refused(attempt(published, 'edit-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
+    expect(viewOf(incidentCase, published).allowedActions).toEqual(['classify', 'set-scope', 'post-update', 'resolve']);
+  });
+
+  it('O5: an update without notifying users only records it and moves the next reminder', () => {
+    const postedAt = start + hours(1);
+    const posted = take(scopedIncident(), 'post-update', { message: 'Crews on site' }, { atMs: postedAt });
+    expect(only(posted, 'incident.update-posted').data).toEqual({ message: 'Crews on site', notifyUsers: false, nextUpdateDueAt: iso(postedAt + hours(4)) });
+    expect(posted.effects).toEqual([]);
+    expect(posted.state.nextUpdateReminderAtMs).toBe(postedAt + hours(4));
+  });
+
+  it('O5: an update that notifies users fans out under a key from the request id, the same on a retry', () => {
+    const incident = scopedIncident();
+    const update = (requestId?: string) => effectOf(take(incident, 'post-update', { message: 'Crews on site', notifyUsers: true }, { requestId }), 'fanout').request;
+    expect(update('idem-42')).toEqual({ number: 1, kind: 'update', keyPrefix: `${workflowId}:update-idem-42`, scopes: [pudong], message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: 'Crews on site' } });
+    expect(update('idem-42').keyPrefix).toBe(update('idem-42').keyPrefix);
+    expect(update('idem-43').keyPrefix).toBe(`${workflowId}:update-idem-43`);
+    // Without a request id, the step: intake (2 events) and scope-set (1) were recorded before.
+    expect(update().keyPrefix).toBe(`${workflowId}:update-4`);
+  });
+
+  it('O7: resolving records the end, starts the 5-working-day review clock and tells every affected user', () => {
+    const incident = scopedIncident();
+    const resolvedAt = start + hours(1);
+    const resolved = take(incident, 'resolve', { summary: 'Spliced', endedAt: iso(start + minutes(50)) }, { atMs: resolvedAt });
+    expect(typesOf(resolved)).toEqual(['incident.resolved', 'sla.met']);
+    // Fri 20 Nov: Mon 23, Tue 24, Wed 25, Thu 26, Fri 27 → Sat 28 00:00.
+    const reviewDue = shanghai('2026-11-28T00:00');
+    expect(only(resolved, 'incident.resolved').data).toMatchObject({ via: 'manual', summary: 'Spliced', endedAt: iso(start + minutes(50)), outageMinutes: 50, affectedCount: 1_200, reviewDueAt: iso(reviewDue), reviewDueProvisional: false });
+    // Restored before the notice went out: the recovery notice is the notice.
+    expect(only(resolved, 'sla.met').data).toEqual({ clock: 'notice', late: false, byRecoveryNotice: true });
+    expect(kindsOf(resolved)).toEqual(['close-alert-group', 'record-outage', 'fanout']);
+    expect(effectOf(resolved, 'record-outage').outage.endedAt).toBe(iso(start + minutes(50)));
+    expect(effectOf(resolved, 'fanout').request).toEqual({
+      number: 1,
+      kind: 'recovery',
+      keyPrefix: `${workflowId}:recovery`,
+      scopes: [pudong],
+      message: { title: 'Broadband outage in the test region', startedAt: iso(start), endedAt: iso(start + minutes(50)), outageMinutes: 50 },
+    });
+    expect(resolved.state.clocks.repair).toMatchObject({ state: 'met', metAtMs: start + minutes(50) });
+    expect(resolved.state.clocks.review).toMatchObject({ state: 'running', startedAtMs: resolvedAt, dueAtMs: reviewDue, workingDays: 5 });
+    expect(incidentOutcome(resolved.state)).toMatchObject({ status: 'resolved', outageMinutes: 50 });
+  });
+
+  it('O7: an end before the outage started, or in the future, is refused on `input.endedAt`', () => {
+    const incident = scopedIncident();
+    const field = [{ field: 'input.endedAt', message: `must lie between the outage's start (${iso(start)}) and now` }];
+    for (const endedAt of [start - 1, start + hours(2)]) {
+      expect(refused(attempt(incident, 'resolve', { summary: 'Spliced', endedAt: iso(endedAt) }, agent, start + hours(1)))).toEqual({
+        ok: false,
+        kind: 'invalid-input',
+        message: "invalid input for 'resolve'",
+        fields: field,
+      });
+    }
+    expect(attempt(incident, 'resolve', { summary: 'Spliced', endedAt: iso(start) }, agent, start + hours(1))).toMatchObject({ ok: true, state: { endedAtMs: start } });
+  });
+
+  it('O6: the review closes the incident and meets its clock', () => {
+    const resolved = take(scopedIncident(), 'resolve');
+    const reviewedAt = resolved.nowMs + days(2);
+    const closed = take(resolved, 'submit-review', validInput['submit-review'], { atMs: reviewedAt });
+    expect(typesOf(closed)).toEqual(['incident.review-submitted', 'incident.closed']);
+    expect(only(closed, 'incident.review-submitted').data).toEqual({
+      summary: 'A digger cut the trunk',
+      rootCause: 'Unmarked trunk route',
+      followUps: ['Mark the route'],
+      dueAt: iso(resolved.state.clocks.review!.dueAtMs),
+      late: false,
+    });
+    expect(closed.state.clocks.review).toMatchObject({ state: 'met', metAtMs: reviewedAt });
+    expect(incidentCase.isClosed(closed.state)).toBe(true);
+  });
+});
+
+describe('alert batches', () => {
+  it('O3: the severity comes from the worst severity label; the scope from the service and region labels', () => {
+    const { fired } = firingIncident();
+    expect(typesOf(fired)).toEqual(['incident.alerts-received', 'incident.classified']);
+    expect(only(fired, 'incident.alerts-received')).toMatchObject({ actor: alertSource, data: { received: 2, changed: 2, firing: ['a', 'b'], resolved: [], totals: { total: 2, firing: 2, resolved: 0 } } });
+    expect(only(fired, 'incident.classified').data).toEqual({ severity: 'SEV1', previous: 'SEV3', source: 'labels', reason: "from the alerts' severity label" });
+    expect(kindsOf(fired)).toEqual(['record-outage', 'count-affected']);
+    expect(effectOf(fired, 'count-affected')).toEqual({ kind: 'count-affected', scopes: [labelScope], actor: alertSource, source: 'labels' });
+    expect(fired.state).toMatchObject({ severity: 'SEV1', severitySource: 'labels', scope: labelScope, scopeSource: 'labels', status: 'open' });
+  });
+
+  it('O6: the label scope is set once its count comes back', () => {
+    const { scoped } = firingIncident();
+    expect(typesOf(scoped)).toEqual(['incident.scope-set']);
+    expect(only(scoped, 'incident.scope-set')).toMatchObject({ actor: alertSource, data: { scope: labelScope, source: 'labels', affectedCount: 840 } });
+    expect(effectOf(scoped, 'record-outage').outage).toMatchObject({ severity: 'SEV1', services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'] });
+    expect(scoped.state.status).toBe('open');
+  });
+
+  it('O3: labels never override a severity or a scope staff set', () => {
+    const incident = take(scopedIncident(), 'classify', { severity: 'SEV4' });
+    const fired = signal(incidentCase, incident, batch([alert('a', labelsWest)], incident.nowMs + 1), incident.nowMs + 1);
+    expect(typesOf(fired)).toEqual(['incident.alerts-received']);
+    expect(fired.effects).toEqual([]);
+    expect(fired.state).toMatchObject({ severity: 'SEV4', severitySource: 'staff', scope: pudong, scopeSource: 'staff' });
+  });
+
+  it('O7: when every alert has resolved, the incident resolves: review clock, alert group closed, outage recorded, recovery fanned out', () => {
+    const { scoped } = firingIncident();
+    const at = start + minutes(75);
+    const resolvedBatch = batch([alert('a', labelsEast, start + minutes(50)), alert('b', labelsWest, start + minutes(70))], at);
+    const resolved = signal(incidentCase, scoped, resolvedBatch, at);
+    expect(typesOf(resolved)).toEqual(['incident.alerts-received', 'incident.resolved', 'sla.met']);
+    expect(only(resolved, 'incident.resolved')).toMatchObject({
+      actor: alertSource,
+      data: { via: 'alerts', summary: 'every alert of the group resolved', endedAt: iso(start + minutes(70)), outageMinutes: 70, affectedCount: 840, reviewDueAt: iso(shanghai('2026-11-28T00:00')) },
+    });
+    expect(only(resolved, 'sla.met').data).toEqual({ clock: 'notice', late: false, byRecoveryNotice: true });
+    expect(resolved.effects).toEqual([
+      { kind: 'close-alert-group', closedAt: iso(at), dedupKey, knownAlerts: [{ fingerprint: 'a', startsAt: iso(start) }, { fingerprint: 'b', startsAt: iso(start) }] },
+      { kind: 'record-outage', outage: { caseId, title: 'Broadband outage in the test region', severity: 'SEV1', services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'], startedAt: iso(start), endedAt: iso(start + minutes(70)) } },
+      {
+        kind: 'fanout',
+        request: { number: 1, kind: 'recovery', keyPrefix: `${workflowId}:recovery`, scopes: [labelScope], message: { title: 'Broadband outage in the test region', startedAt: iso(start), endedAt: iso(start + minutes(70)), outageMinutes: 70 } },
+      },
+    ]);
+    expect(resolved.state).toMatchObject({ status: 'resolved', endedAtMs: start + minutes(70), resolution: { via: 'alerts', by: alertSource.id } });
+    expect(resolved.state.clocks.review).toMatchObject({ state: 'running', startedAtMs: at, workingDays: 5 });
+    expect(resolved.state.clocks.repair).toMatchObject({ state: 'met', metAtMs: start + minutes(70) });
+  });
+
+  it('O7: one alert resolving while another fires keeps the incident open', () => {
+    const { scoped } = firingIncident();
+    const half = signal(incidentCase, scoped, batch([alert('a', labelsEast, start + minutes(50))], start + minutes(55)), start + minutes(55));
+    expect(typesOf(half)).toEqual(['incident.alerts-received']);
+    expect(half.state.status).toBe('open');
+    expect(only(half, 'incident.alerts-received').data.totals).toEqual({ total: 2, firing: 1, resolved: 1 });
+  });
+
+  /** A batch with nothing new: no event, or only one recording that nothing changed. */
+  const nothingNew = (result: Result) => result.events.every((entry) => entry.type.startsWith('incident.alerts-') && entry.data.changed === 0);
+
+  it('O2: a stale firing re-send never undoes a resolution, of an alert or of the incident', () => {
+    const { scoped } = firingIncident();
+    const half = signal(incidentCase, scoped, batch([alert('a', labelsEast, start + minutes(50))], start + minutes(55)), start + minutes(55));
+    const staleWhileOpen = signal(incidentCase, half, batch([alert('a', labelsEast)], start + minutes(56)), start + minutes(56));
+    expect(nothingNew(staleWhileOpen)).toBe(true);
+    expect(staleWhileOpen.state.alerts[`a|${iso(start)}`]).toMatchObject({ status: 'resolved', endsAt: iso(start + minutes(50)) });
+    expect(staleWhileOpen.state.status).toBe('open');
+
+    const resolved = signal(incidentCase, staleWhileOpen, batch([alert('b', labelsWest, start + minutes(70))], start + minutes(75)), start + minutes(75));
+    expect(resolved.state.status).toBe('resolved');
+    const stale = signal(incidentCase, resolved, batch([alert('a', labelsEast), alert('b', labelsWest)], start + minutes(80)), start + minutes(80));
+    expect(nothingNew(stale)).toBe(true);
+    expect(stale.effects).toEqual([]);
+    expect(Object.values(stale.state.alerts).map((entry) => entry.status)).toEqual(['resolved', 'resolved']);
+    expect(stale.state).toMatchObject({ status: 'resolved', endedAtMs: start + minutes(70) });
+  });
+
+  it('O7: when the last alerts resolve with a new scope, the resolution waits for its count so the recovery reaches it', () => {
+    const opened = openIncident({ scope: null });
+    const fired = signal(incidentCase, opened, batch([alert('a', { severity: 'critical' })], start + minutes(1)), start + minutes(1));
+    expect(kindsOf(fired)).toEqual(['record-outage']);
+    const ended = signal(incidentCase, fired, batch([alert('a', { severity: 'critical', service: 'broadband', region: 'shanghai-pudong' }, start + minutes(30))], start + minutes(31)), start + minutes(31));
+    expect(ended.state.status).toBe('open');
+    expect(kindsOf(ended)).toEqual(['count-affected']);
+    const done = effectDone(incidentCase, ended, effectOf(ended, 'count-affected'), counted(99), start + minutes(32));
+    expect(typesOf(done)).toEqual(['incident.scope-set', 'incident.resolved', 'sla.met']);
+    expect(effectOf({ effects: done.effects.filter((effect) => effect.kind === 'fanout') }, 'fanout').request).toMatchObject({ kind: 'recovery', scopes: [pudong] });
+    expect(done.state).toMatchObject({ status: 'resolved', endedAtMs: start + minutes(30) });
+  });
+});
+
+describe('the notice and the reminders', () => {
+  it('O4: nobody published: Pledge publishes the draft itself at start + 105 minutes, not earlier', () => {
+    const incident = scopedIncident();
+    const autoAt = start + minutes(105);
+    expect(incidentCase.nextWakeAtMs!(incident.state)).toBe(autoAt);
+    const before = advance(incidentCase, incident, autoAt - 1);
+    expect(typesOf(before)).toEqual(['sla.warned']); // the notice clock at 80 %, start + 96 min
+    expect(only(before, 'sla.warned').data).toEqual({ clock: 'notice', at: iso(start + minutes(96)) });
+    expect(before.state.notice.publishedAtMs).toBeUndefined();
+    const published = advance(incidentCase, before, autoAt);
+    expect(typesOf(published)).toEqual(['incident.notice-published', 'sla.met']);
+    expect(only(published, 'incident.notice-published')).toMatchObject({ actor: system, occurredAt: iso(autoAt), data: { auto: true, late: false, latenessMinutes: 0 } });
+    expect(effectOf(published, 'fanout').request).toMatchObject({ kind: 'outage-notice', keyPrefix: `${workflowId}:notice`, scopes: [pudong] });
+    expect(published.state.notice).toMatchObject({ publishedAtMs: autoAt, publishedBy: 'pledge', auto: true });
+    expect(viewOf(incidentCase, published).details.notice).toMatchObject({ auto: true, late: false, publishedAt: iso(autoAt) });
+  });
+
+  it('O4: heard of after the deadline: the notice goes out at once, recorded late', () => {
+    const heardAt = start + hours(2) + minutes(10);
+    const incident = openIncident({ startedAtMs: start, atMs: heardAt });
+    const result = advance(incidentCase, incident, heardAt);
+    expect(typesOf(result)).toEqual(['sla.warned', 'sla.breached', 'incident.notice-published', 'sla.met']);
+    expect(only(result, 'incident.notice-published')).toMatchObject({ occurredAt: iso(heardAt), data: { auto: true, late: true, latenessMinutes: 10, alertDelayMinutes: 130 } });
+    expect(only(result, 'sla.breached').staffNotifications).toMatchObject([{ role: 'supervisor', kind: 'notice-breached' }]);
+  });
+
+  it('O5: while open, a reminder to post an update every 4 hours without one', () => {
+    const incident = take(scopedIncident(), 'publish-notice', {}, { atMs: start + minutes(30) });
+    const eightHours = advance(incidentCase, incident, start + hours(8));
+    const reminders = eightHours.events.filter((entry) => entry.type === 'incident.update-reminder');
+    expect(reminders.map((entry) => entry.occurredAt)).toEqual([iso(start + hours(4)), iso(start + hours(8))]);
+    expect(reminders[0]!.data).toEqual({ at: iso(start + hours(4)), lastUpdateAt: null });
+    expect(reminders[0]!.staffNotifications).toMatchObject([{ role: 'agent', kind: 'update-reminder', deliverAfter: iso(start + hours(4)), idempotencyKey: `${workflowId}:staff:update-reminder:${start + hours(4)}` }]);
+    // An update at 9 h moves the next reminder to 13 h.
+    const posted = take(eightHours, 'post-update', { message: 'Splicing' }, { atMs: start + hours(9) });
+    const later = advance(incidentCase, posted, start + hours(13) - 1);
+    expect(later.events.filter((entry) => entry.type === 'incident.update-reminder')).toEqual([]);
+    const due = advance(incidentCase, later, start + hours(13));
+    expect(only(due, 'incident.update-reminder').data).toEqual({ at: iso(start + hours(13)), lastUpdateAt: iso(start + hours(9)) });
+  });
+
+  it('O5: the repair deadline breached at 48 hours escalates to supervisors', () => {
+    const incident = take(scopedIncident(), 'publish-notice', {}, { atMs: start + minutes(30) });
+    const result = advance(incidentCase, incident, start + hours(48));
+    const breached = only(result, 'sla.breached');
+    expect(breached).toMatchObject({ occurredAt: iso(start + hours(48)), data: { clock: 'repair', dueAt: iso(start + hours(48)), escalatedTo: 'supervisor' } });
+    expect(breached.staffNotifications).toMatchObject([{ role: 'supervisor', kind: 'repair-breached' }]);
+    expect(result.state.slaBreached).toBe(true);
+  });
+
+  it('O6: while the review is pending, a daily reminder until it is due', () => {
+    const resolvedAt = start + hours(1);
+    const resolved = take(scopedIncident(), 'resolve', validInput.resolve, { atMs: resolvedAt });
+    const result = advance(incidentCase, resolved, resolvedAt + days(3));
+    const reminders = result.events.filter((entry) => entry.type === 'incident.review-reminder');
+    expect(reminders.map((entry) => entry.occurredAt)).toEqual([1, 2, 3].map((day) => iso(resolvedAt + days(day))));
+    expect(reminders[0]!.data).toEqual({ at: iso(resolvedAt + days(1)), dueAt: iso(shanghai('2026-11-28T00:00')) });
+  });
+});
+
+describe('fan-out outcomes', () => {
+  const published = () => take(scopedIncident(), 'publish-notice', {}, { atMs: start + minutes(30) });
+  const failure = (attempt: number, retryable: boolean): EffectOutcome => ({ ok: false, retryable, attempt, message: 'notification queue unavailable' });
+
+  it('O4, O7: a fan-out that fails for good is recorded and escalated to a supervisor, not retried', () => {
+    const incident = published();
+    const failedAt = incident.nowMs + minutes(3);
+    const failed = effectDone(incidentCase, incident, effectOf(incident, 'fanout'), failure(1, false), failedAt);
+    expect(typesOf(failed)).toEqual(['incident.fanout-failed']);
+    const recorded = only(failed, 'incident.fanout-failed');
+    expect(recorded.data).toEqual({ number: 1, kind: 'outage-notice', attempt: 1, error: 'notification queue unavailable', retrying: false });
+    expect(recorded.staffNotifications).toEqual([
+      {
+        idempotencyKey: `${workflowId}:staff:fanout-1-failed-1:${failedAt}`,
+        role: 'supervisor',
+        kind: 'fanout-1-failed-1',
+        subject: `${caseId} · outage-notice fan-out failed`,
+        body: 'Broadband outage in the test region\n\nFan-out 1 (outage-notice) failed on attempt 1: notification queue unavailable. It is not retried: fix the cause and tell the affected users by hand.',
+        occurredAt: iso(failedAt),
+        deliverAfter: iso(failedAt),
+      },
+    ]);
+    expect(failed.state.fanoutFailures).toEqual([{ number: 1, kind: 'outage-notice', attempt: 1, error: 'notification queue unavailable', retrying: false }]);
+  });
+
+  it('O4, O7: a retryable failure says it is retried until the last attempt', () => {
+    const incident = published();
+    const fanout = effectOf(incident, 'fanout');
+    const first = effectDone(incidentCase, incident, fanout, failure(1, true), incident.nowMs + minutes(1));
+    expect(only(first, 'incident.fanout-failed').data).toMatchObject({ attempt: 1, retrying: true });
+    expect(only(first, 'incident.fanout-failed').staffNotifications![0]!.body).toContain('It will be retried.');
+    const last = effectDone(incidentCase, first, fanout, failure(fanoutAttempts, true), first.nowMs + minutes(10));
+    expect(only(last, 'incident.fanout-failed').data).toMatchObject({ attempt: fanoutAttempts, retrying: false });
+    expect(last.state.fanoutFailures.map((entry) => entry.retrying)).toEqual([true, false]);
+  });
+
+  it('O7, O8: a delivered recovery records the users told and the remedies paid', () => {
+    const resolved = take(scopedIncident(), 'resolve');
+    const delivered = effectDone(incidentCase, resolved, effectOf(resolved, 'fanout'), { ok: true, result: totals(1_200) }, resolved.nowMs + minutes(5));
+    expect(only(delivered, 'incident.recovery-delivered').data).toMatchObject({ kind: 'recovery', customers: 1_200, remediesPaid: 1_200, remedyAmountCents: 396_000, compensationPolicyVersion: 'compensation/2026.1' });
+    expect(delivered.state.recovery).toEqual({ customers: 1_200, notificationsQueued: 2_400, remediesPaid: 1_200, remedyAmountCents: 396_000, completedAt: iso(delivered.nowMs) });
+    expect(incidentOutcome(delivered.state).remediesPaid).toBe(1_200);
+  });
+});
