@@ -53,8 +53,7 @@ export function failureContextOf(input: unknown): FailureContext {
   const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
   const state = typeof fields.state === 'object' && fields.state !== null ? (fields.state as Record<string, unknown>) : {};
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const workflowId =
-    text(fields.workflowId) ?? text(fields.incidentWorkflowId) ?? text(state.workflowId) ?? asyncLocalStorage.getStore()?.info.workflowExecution?.workflowId;
+  const workflowId = text(fields.workflowId) ?? text(fields.incidentWorkflowId) ?? text(state.workflowId) ?? asyncLocalStorage.getStore()?.info.workflowExecution?.workflowId;
   const caseId = text(fields.caseId) ?? text(state.caseId);
   return { ...(workflowId ? { workflowId } : {}), ...(caseId ? { caseId } : {}) };
 }

@@ -119,8 +119,14 @@ export function createIncidentActivities(sql: postgres.Sql) {
         const rows = notificationRows(requests);
         await insertNotifications(tx, rows);
         await insertLedgerEntries(tx, ledger);
-        const queued = await countNotificationsByKeys(tx, rows.map((row) => row.idempotencyKey));
-        const paid = await sumLedgerByKeys(tx, ledger.map((entry) => entry.idempotencyKey));
+        const queued = await countNotificationsByKeys(
+          tx,
+          rows.map((row) => row.idempotencyKey),
+        );
+        const paid = await sumLedgerByKeys(
+          tx,
+          ledger.map((entry) => entry.idempotencyKey),
+        );
         heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length, queued });
         return {
           customers: requests.length,

@@ -37,7 +37,11 @@ export const caseStateSchema = z
   .openapi('CaseState');
 
 export const caseIdParams = z.object({
-  caseId: z.string().min(1).max(64).openapi({ param: { name: 'caseId', in: 'path' }, example: 'CMP-2026-000042' }),
+  caseId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'caseId', in: 'path' }, example: 'CMP-2026-000042' }),
 });
 
 export const bearer = [{ bearerAuth: [] }];

@@ -9,12 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import {
-  ensureTestServer,
-  fastStartJvmFlags,
-  jvmFlagsVariable,
-  testServerArchivePath,
-} from '../scripts/toolchain/test-server';
+import { ensureTestServer, fastStartJvmFlags, jvmFlagsVariable, testServerArchivePath } from '../scripts/toolchain/test-server';
 import { freePort } from '../scripts/toolchain/ports';
 
 const archiveFlag = `-XX:SharedArchiveFile=${testServerArchivePath}`;
@@ -44,9 +39,7 @@ async function main(): Promise<void> {
       for (let run = 0; run < runs; run++) startups.push(await timeStartup(wrapper, variant.jvmFlags));
       const port = startups.map((s) => s.portMs);
       const grpc = startups.map((s) => s.grpcMs);
-      console.log(
-        `${variant.name.padEnd(22)} ${fmt(median(port), 12)} ${fmt(Math.max(...port), 9)} ${fmt(median(grpc), 12)} ${fmt(Math.max(...grpc), 9)}`,
-      );
+      console.log(`${variant.name.padEnd(22)} ${fmt(median(port), 12)} ${fmt(Math.max(...port), 9)} ${fmt(median(grpc), 12)} ${fmt(Math.max(...grpc), 9)}`);
     }
   } finally {
     for (const spinner of spinners) spinner.kill('SIGKILL');

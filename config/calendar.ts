@@ -41,7 +41,10 @@ export async function loadWorkingCalendar(sql: Sql): Promise<WorkingCalendar> {
   const operatorRows = await listCalendarYears(sql);
   const operatorParts: string[] = [];
   for (const row of operatorRows) {
-    const digest = createHash('sha256').update(JSON.stringify([row.holidays, row.workdays])).digest('hex').slice(0, 8);
+    const digest = createHash('sha256')
+      .update(JSON.stringify([row.holidays, row.workdays]))
+      .digest('hex')
+      .slice(0, 8);
     years[String(row.year)] = { holidays: [...row.holidays].sort(), workdays: [...row.workdays].sort(), source: `operator:${digest}` };
     operatorParts.push(`${row.year}:${digest}`);
   }

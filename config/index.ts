@@ -44,7 +44,10 @@ export function parseApiKeys(env: Env): Map<string, StaffRole> {
   const spec = env.PLEDGE_API_KEYS ?? (env.NODE_ENV === 'production' ? undefined : devApiKeys);
   if (!spec) throw new Error('PLEDGE_API_KEYS is required in production (format role:key,role:key)');
   const keys = new Map<string, StaffRole>();
-  for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const separator = entry.indexOf(':');
     const role = entry.slice(0, separator) as StaffRole;
     const key = entry.slice(separator + 1);
@@ -94,7 +97,10 @@ const policyFileSchema = z.object({
     .object({
       version: z.string().min(1),
       currency: z.string().length(3).optional(),
-      tiers: z.array(z.object({ minOutageMinutes: z.number().min(0), creditDays: z.number().positive() })).min(1).optional(),
+      tiers: z
+        .array(z.object({ minOutageMinutes: z.number().min(0), creditDays: z.number().positive() }))
+        .min(1)
+        .optional(),
       planMonthlyFeeCents: z.record(z.string(), z.number().int().min(0)).optional(),
       defaultMonthlyFeeCents: z.number().int().min(0).optional(),
       planMultiplier: z.record(z.string(), z.number().positive()).optional(),

@@ -16,10 +16,7 @@ export interface CaseEventRow {
  * (workflow_id, step) is unique, so a retried append inserts nothing twice. Returns the steps
  * this call inserted.
  */
-export async function insertCaseEvents(
-  sql: Sql,
-  input: { workflowId: string; caseId: string; firstStep: number; events: readonly CaseEventRow[] },
-): Promise<number[]> {
+export async function insertCaseEvents(sql: Sql, input: { workflowId: string; caseId: string; firstStep: number; events: readonly CaseEventRow[] }): Promise<number[]> {
   if (input.events.length === 0) return [];
   const rows = input.events.map((event, index) => ({
     step: input.firstStep + index,

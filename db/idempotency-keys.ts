@@ -18,10 +18,7 @@ export async function findIdempotencyKey(sql: Sql, scope: string, key: string): 
  * Ties `key` to `caseId` unless the key is already taken, and answers whichever record holds the
  * key now: the caller's (`claimed: true`) or the one a concurrent or earlier request stored.
  */
-export async function claimIdempotencyKey(
-  sql: Sql,
-  input: { scope: string; key: string; requestHash: string; caseId: string },
-): Promise<IdempotencyKeyRecord & { claimed: boolean }> {
+export async function claimIdempotencyKey(sql: Sql, input: { scope: string; key: string; requestHash: string; caseId: string }): Promise<IdempotencyKeyRecord & { claimed: boolean }> {
   await sql`
     insert into idempotency_keys (scope, key, request_hash, case_id)
     values (${input.scope}, ${input.key}, ${input.requestHash}, ${input.caseId})

@@ -39,9 +39,7 @@ export interface StaffNotification {
 
 /** A role's messages, newest first; those still held by quiet hours only when asked. */
 export async function listStaffNotifications(sql: Sql, options: { role: string; includeScheduled: boolean; limit: number }): Promise<StaffNotification[]> {
-  const rows = await sql<
-    { id: string; role: string; case_id: string; kind: string; subject: string; body: string; occurred_at: Date; deliver_after: Date }[]
-  >`
+  const rows = await sql<{ id: string; role: string; case_id: string; kind: string; subject: string; body: string; occurred_at: Date; deliver_after: Date }[]>`
     select id, role, case_id, kind, subject, body, occurred_at, deliver_after from staff_notifications
     where role = ${options.role} ${options.includeScheduled ? sql`` : sql`and deliver_after <= now()`}
     order by deliver_after desc, id desc

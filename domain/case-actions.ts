@@ -11,9 +11,7 @@ export interface ActionRule<Status extends string> {
 
 export type ActionTable<Status extends string> = Record<string, ActionRule<Status>>;
 
-export type ActionCheck =
-  | { ok: true; input: Record<string, unknown> }
-  | { ok: false; kind: 'unknown-action' | 'forbidden' | 'invalid-input' | 'refused'; message: string; fields?: FieldIssue[] };
+export type ActionCheck = { ok: true; input: Record<string, unknown> } | { ok: false; kind: 'unknown-action' | 'forbidden' | 'invalid-input' | 'refused'; message: string; fields?: FieldIssue[] };
 
 export interface FieldIssue {
   field: string;
@@ -24,11 +22,7 @@ export interface FieldIssue {
  * The rules every case type applies before an action touches history: the API uses it to answer
  * 4xx early, the workflow's update validator uses it against the live status.
  */
-export function checkAction<Status extends string>(
-  table: ActionTable<Status>,
-  request: { action: string; input?: unknown; actorRole: ActorRole },
-  status?: Status,
-): ActionCheck {
+export function checkAction<Status extends string>(table: ActionTable<Status>, request: { action: string; input?: unknown; actorRole: ActorRole }, status?: Status): ActionCheck {
   const rule = Object.hasOwn(table, request.action) ? table[request.action] : undefined;
   if (!rule) {
     return { ok: false, kind: 'unknown-action', message: `unknown action '${request.action}'; known: ${Object.keys(table).join(', ')}` };

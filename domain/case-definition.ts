@@ -86,12 +86,6 @@ export function joinSteps<Effect>(...steps: Array<Step<Effect> | undefined>): St
 }
 
 /** An event of the trail, stamped at the context's time. */
-export function event(
-  type: string,
-  actor: Actor,
-  ctx: CaseContext,
-  data: Record<string, unknown> = {},
-  messages: Pick<StepEvent, 'notifications' | 'staffNotifications'> = {},
-): StepEvent {
+export function event(type: string, actor: Actor, ctx: CaseContext, data: Record<string, unknown> = {}, messages: Pick<StepEvent, 'notifications' | 'staffNotifications'> = {}): StepEvent {
   return { type, actor, occurredAt: new Date(ctx.nowMs).toISOString(), data, ...messages };
 }

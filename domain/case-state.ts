@@ -51,9 +51,7 @@ export interface CaseEvent {
 
 /** The earliest deadline still running: what the case is racing against now. */
 export function nextPendingDeadline(deadlines: readonly DeadlineView[]): DeadlineView | undefined {
-  return deadlines
-    .filter((deadline) => deadline.state === 'pending' && deadline.dueAt !== null)
-    .sort((a, b) => (a.dueAt! < b.dueAt! ? -1 : 1))[0];
+  return deadlines.filter((deadline) => deadline.state === 'pending' && deadline.dueAt !== null).sort((a, b) => (a.dueAt! < b.dueAt! ? -1 : 1))[0];
 }
 
 /** A one-line human summary, shown as the workflow memo in the Temporal UI. */

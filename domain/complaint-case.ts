@@ -129,7 +129,9 @@ export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string
         description: input.description,
         policyVersion: policy.version,
         calendarVersion: calendar.version,
-        provisionalDeadlines: Object.values(clocks).filter((clock) => clock.provisional).map((clock) => clock.name),
+        provisionalDeadlines: Object.values(clocks)
+          .filter((clock) => clock.provisional)
+          .map((clock) => clock.name),
       },
       { notifications: [tellCustomer(state, 'received', 'complaint.received')] },
     );
@@ -263,8 +265,7 @@ export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string
     const deadlines = clockViews(s.clocks);
     const resultDeadline = deadlines.find((deadline) => deadline.name === s.resultClock);
     const windowEnd = windowEndsAtMs(s);
-    const expectedCompletion =
-      s.status === 'closed' ? null : s.status === 'resolved' ? windowEnd : resultDeadline && resultDeadline.state !== 'met' ? Date.parse(resultDeadline.dueAt!) : undefined;
+    const expectedCompletion = s.status === 'closed' ? null : s.status === 'resolved' ? windowEnd : resultDeadline && resultDeadline.state !== 'met' ? Date.parse(resultDeadline.dueAt!) : undefined;
     return {
       caseId: s.caseId,
       workflowId: s.workflowId,
@@ -348,7 +349,9 @@ function staffMessage(s: ComplaintState, clockEvent: ClockEvent, kind: string, r
 }
 
 function pauseAll(s: ComplaintState, reason: string, ctx: CaseContext): StepEvent[] {
-  const paused = Object.values(s.clocks).filter((clock) => pauseClock(clock, ctx.nowMs)).map((clock) => clock.name);
+  const paused = Object.values(s.clocks)
+    .filter((clock) => pauseClock(clock, ctx.nowMs))
+    .map((clock) => clock.name);
   s.pause = { reason, sinceMs: ctx.nowMs };
   return [event('sla.paused', systemActor, ctx, { reason, since: new Date(ctx.nowMs).toISOString(), clocks: paused })];
 }
@@ -369,7 +372,9 @@ function resumeAll(s: ComplaintState, ctx: CaseContext): StepEvent[] {
 }
 
 function cancelAll(s: ComplaintState, ctx: CaseContext): StepEvent[] {
-  const cancelled = Object.values(s.clocks).filter(cancelClock).map((clock) => clock.name);
+  const cancelled = Object.values(s.clocks)
+    .filter(cancelClock)
+    .map((clock) => clock.name);
   return cancelled.length > 0 ? [event('sla.cancelled', systemActor, ctx, { clocks: cancelled, outcome: s.outcome })] : [];
 }
 

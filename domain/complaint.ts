@@ -6,27 +6,10 @@ import { priorities, type Priority } from './priority';
 /** C1: every channel a complaint can arrive through. */
 export const complaintChannels = ['web', 'app', 'email', 'phone', 'chat', 'api'] as const;
 /** C2: complaint categories; account security is always handled first. */
-export const complaintCategories = [
-  'account-security',
-  'billing',
-  'network-quality',
-  'service-quality',
-  'privacy',
-  'content',
-  'other',
-] as const;
+export const complaintCategories = ['account-security', 'billing', 'network-quality', 'service-quality', 'privacy', 'content', 'other'] as const;
 export type ComplaintCategory = (typeof complaintCategories)[number];
 
-export const complaintStatuses = [
-  'received',
-  'acknowledged',
-  'awaiting-customer',
-  'preliminary-reported',
-  'resolved',
-  'disputed',
-  'referred',
-  'closed',
-] as const;
+export const complaintStatuses = ['received', 'acknowledged', 'awaiting-customer', 'preliminary-reported', 'resolved', 'disputed', 'referred', 'closed'] as const;
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
 export const complaintIntakeSchema = z.object({

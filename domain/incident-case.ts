@@ -201,7 +201,9 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     });
     const drafted = event('incident.notice-drafted', systemActor, ctx, { message: state.notice.message, dueAt: isoOrNull(schedule.dueAtMs), autoPublishAt: isoOrNull(schedule.autoPublishAtMs) });
     if (input.scope) state.scope = input.scope;
-    const effects: IncidentEffect[] = input.scope ? [{ kind: 'count-affected', scopes: affectedScopes(state), actor: input.openedBy, source: 'staff' }] : [{ kind: 'record-outage', outage: outageRecord(state) }];
+    const effects: IncidentEffect[] = input.scope
+      ? [{ kind: 'count-affected', scopes: affectedScopes(state), actor: input.openedBy, source: 'staff' }]
+      : [{ kind: 'record-outage', outage: outageRecord(state) }];
     return { state, events: [opened, drafted], effects };
   },
 
@@ -213,7 +215,12 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     if (request.action === 'resolve' && checked.input.endedAt !== undefined) {
       const endedAt = Date.parse(String(checked.input.endedAt));
       if (endedAt < s.startedAtMs || endedAt > ctx.nowMs) {
-        return { ok: false, kind: 'invalid-input', message: "invalid input for 'resolve'", fields: [{ field: 'input.endedAt', message: `must lie between the outage's start (${s.startedAt}) and now` }] };
+        return {
+          ok: false,
+          kind: 'invalid-input',
+          message: "invalid input for 'resolve'",
+          fields: [{ field: 'input.endedAt', message: `must lie between the outage's start (${s.startedAt}) and now` }],
+        };
       }
     }
     return checked;
@@ -342,7 +349,14 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     }
     // O5/O6: a breach escalates: flagged for monitoring (SlaBreached) and sent to supervisors.
     s.slaBreached = true;
-    const message = staffMessage(s, `${clockEvent.clock}-breached`, 'supervisor', `${clockEvent.clock} deadline BREACHED`, `The ${clockEvent.clock} deadline passed at ${at}; the incident is escalated to supervisors.`, clockEvent.atMs);
+    const message = staffMessage(
+      s,
+      `${clockEvent.clock}-breached`,
+      'supervisor',
+      `${clockEvent.clock} deadline BREACHED`,
+      `The ${clockEvent.clock} deadline passed at ${at}; the incident is escalated to supervisors.`,
+      clockEvent.atMs,
+    );
     return { events: [event('sla.breached', systemActor, ctx, { clock: clockEvent.clock, dueAt: at, escalatedTo: 'supervisor' }, { staffNotifications: [message] })] };
   },
 
@@ -369,7 +383,14 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     while (s.status === 'open' && ctx.nowMs >= s.nextUpdateReminderAtMs) {
       const at = s.nextUpdateReminderAtMs;
       s.nextUpdateReminderAtMs += s.policy.updateEveryMinutes * 60_000;
-      const message = staffMessage(s, 'update-reminder', 'agent', 'post an update', `No update for ${s.policy.updateEveryMinutes / 60} h: post one (POST /v1/cases/${s.caseId}/actions/post-update).`, at);
+      const message = staffMessage(
+        s,
+        'update-reminder',
+        'agent',
+        'post an update',
+        `No update for ${s.policy.updateEveryMinutes / 60} h: post one (POST /v1/cases/${s.caseId}/actions/post-update).`,
+        at,
+      );
       steps.push({ events: [event('incident.update-reminder', systemActor, ctx, { at: isoOrNull(at), lastUpdateAt: s.updates.at(-1)?.at ?? null }, { staffNotifications: [message] })] });
     }
     // O6: while the review is pending and not yet due, a reminder every so often.
@@ -407,7 +428,11 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       slaBreached: s.slaBreached,
       deadlines,
       nextStep: incidentNextStep(s.status, published),
-      expectedCompletionAt: pending.map((deadline) => deadline.dueAt).sort().at(-1) ?? null,
+      expectedCompletionAt:
+        pending
+          .map((deadline) => deadline.dueAt)
+          .sort()
+          .at(-1) ?? null,
       allowedActions: allowedActions(incidentActions, s.status).filter((action) => !(published && (action === 'publish-notice' || action === 'edit-notice'))),
       details: {
         source: s.source,
@@ -457,7 +482,13 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
 };
 
 export function incidentOutcome(s: IncidentState): IncidentOutcome {
-  return { caseId: s.caseId, status: s.status, slaBreached: s.slaBreached, outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs), remediesPaid: s.recovery.remediesPaid };
+  return {
+    caseId: s.caseId,
+    status: s.status,
+    slaBreached: s.slaBreached,
+    outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs),
+    remediesPaid: s.recovery.remediesPaid,
+  };
 }
 
 const noticeOut = (s: IncidentState) => s.notice.publishedAtMs !== undefined || s.notice.supersededByRecovery === true;
@@ -607,7 +638,17 @@ function fanoutDone(s: IncidentState, request: FanoutRequest, outcome: EffectOut
       `Fan-out ${request.number} (${request.kind}) failed on attempt ${outcome.attempt}: ${outcome.message.slice(0, 500)}. ${retrying ? 'It will be retried.' : 'It is not retried: fix the cause and tell the affected users by hand.'}`,
       ctx.nowMs,
     );
-    return { events: [event('incident.fanout-failed', systemActor, ctx, { number: request.number, kind: request.kind, attempt: outcome.attempt, error: outcome.message.slice(0, 1000), retrying }, { staffNotifications: [message] })] };
+    return {
+      events: [
+        event(
+          'incident.fanout-failed',
+          systemActor,
+          ctx,
+          { number: request.number, kind: request.kind, attempt: outcome.attempt, error: outcome.message.slice(0, 1000), retrying },
+          { staffNotifications: [message] },
+        ),
+      ],
+    };
   }
   const totals = outcome.result as FanoutTotals;
   s.fanouts = [...s.fanouts, { kind: request.kind, ...pickTotals(totals) }].slice(-keptEntries);

@@ -59,7 +59,12 @@ const serviceLabels = ['service', 'services'];
 const regionLabels = ['region', 'regions'];
 
 function labelValues(labels: Record<string, string>, names: string[]): string[] {
-  return names.flatMap((name) => (labels[name] ?? '').split(',').map((value) => value.trim()).filter(Boolean));
+  return names.flatMap((name) =>
+    (labels[name] ?? '')
+      .split(',')
+      .map((value) => value.trim())
+      .filter(Boolean),
+  );
 }
 
 export function scopeFromLabels(labels: Record<string, string>): IncidentScope {

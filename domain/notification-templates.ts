@@ -46,11 +46,7 @@ export function templateParams(templateId: TemplateId): string[] {
 }
 
 /** Throws, naming the param, rather than ever sending a literal `{param}` to a user. */
-export function renderNotification(
-  templateId: TemplateId,
-  locale: string,
-  params: Record<string, string>,
-): RenderedNotification {
+export function renderNotification(templateId: TemplateId, locale: string, params: Record<string, string>): RenderedNotification {
   const resolvedLocale = resolveLocale(locale);
   const text = templates[templateId]?.[resolvedLocale];
   if (!text) throw new TemplateError(`Unknown notification template '${templateId}': add it to domain/notification-templates.ts`);
@@ -81,9 +77,7 @@ export function formatDateTime(iso: string, locale: Locale, timeZone: string): s
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(instant);
-  const zoneName = new Intl.DateTimeFormat(intlLocales[locale], { timeZone, timeZoneName: 'long' })
-    .formatToParts(instant)
-    .find((part) => part.type === 'timeZoneName')?.value;
+  const zoneName = new Intl.DateTimeFormat(intlLocales[locale], { timeZone, timeZoneName: 'long' }).formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value;
   if (!zoneName) return dateTime;
   return locale === 'en' ? `${dateTime} (${zoneName})` : `${dateTime}（${zoneName}）`;
 }

@@ -6,12 +6,7 @@ import { isWorkingDay, type WorkingCalendar } from './working-calendar';
  * waits for the next working hour (the quiet window's end on the next working day); the event it
  * reports is still recorded at its exact time.
  */
-export function staffDeliveryAtMs(
-  atMs: number,
-  quietHours: { from: string; to: string } | null,
-  timeZone: string,
-  calendar: WorkingCalendar,
-): number {
+export function staffDeliveryAtMs(atMs: number, quietHours: { from: string; to: string } | null, timeZone: string, calendar: WorkingCalendar): number {
   if (!quietHours) return atMs;
   const [fromHour, fromMinute] = quietHours.from.split(':').map(Number) as [number, number];
   const [toHour, toMinute] = quietHours.to.split(':').map(Number) as [number, number];

@@ -33,8 +33,7 @@ async function save(name: string, history: Parameters<typeof historyToJSON>[0]):
   console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
 }
 
-const act = (handle: WorkflowHandle, action: string, actionInput: Record<string, unknown>) =>
-  handle.executeUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }] });
+const act = (handle: WorkflowHandle, action: string, actionInput: Record<string, unknown>) => handle.executeUpdate(actUpdate, { args: [{ action, input: actionInput, actor: agent }] });
 
 function complaintInput(caseId: string, calendar: ComplaintInput['calendar']): ComplaintInput {
   return {
@@ -61,8 +60,7 @@ function complaintInput(caseId: string, calendar: ComplaintInput['calendar']): C
 async function complaintScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
   await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
   const calendar = testCalendar(await env.currentTimeMs());
-  const start = (caseId: string) =>
-    env.client.workflow.start('complaint', { taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [complaintInput(caseId, calendar)] });
+  const start = (caseId: string) => env.client.workflow.start('complaint', { taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [complaintInput(caseId, calendar)] });
 
   const breached = await start('CMP-2026-000001');
   await env.sleep(25 * 3600_000); // past the 24 h first-response deadline: warned, breached, escalated

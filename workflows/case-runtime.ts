@@ -1,15 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  currentUpdateInfo,
-  log,
-  proxyActivities,
-  setHandler,
-  sleep,
-  workflowInfo,
-  type SignalDefinition,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, log, proxyActivities, setHandler, sleep, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { systemActor } from '../domain/actors';
 import { checkAction } from '../domain/case-actions';
@@ -143,19 +132,25 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     const message = (error as Error).message;
     log.error('case step failed', { workflowId, caseId: state.caseId, events: events.map((entry) => entry.type), error: message });
     const ctx = context();
-    const failed = event('case.step-failed', systemActor, ctx, { events: events.map((entry) => entry.type), error: message.slice(0, 1000) }, {
-      staffNotifications: [
-        {
-          idempotencyKey: `${workflowId}:step-failed:${ctx.step}:${ctx.nowMs}`,
-          role: 'supervisor',
-          kind: 'case.step-failed',
-          subject: `${state.caseId}: a step could not be recorded`,
-          body: `Steps ${events.map((entry) => entry.type).join(', ')} of ${state.caseId} failed: ${message.slice(0, 1000)}`,
-          occurredAt: new Date(ctx.nowMs).toISOString(),
-          deliverAfter: new Date(ctx.nowMs).toISOString(),
-        },
-      ],
-    });
+    const failed = event(
+      'case.step-failed',
+      systemActor,
+      ctx,
+      { events: events.map((entry) => entry.type), error: message.slice(0, 1000) },
+      {
+        staffNotifications: [
+          {
+            idempotencyKey: `${workflowId}:step-failed:${ctx.step}:${ctx.nowMs}`,
+            role: 'supervisor',
+            kind: 'case.step-failed',
+            subject: `${state.caseId}: a step could not be recorded`,
+            body: `Steps ${events.map((entry) => entry.type).join(', ')} of ${state.caseId} failed: ${message.slice(0, 1000)}`,
+            occurredAt: new Date(ctx.nowMs).toISOString(),
+            deliverAfter: new Date(ctx.nowMs).toISOString(),
+          },
+        ],
+      },
+    );
     try {
       await record([failed]);
     } catch (again) {
@@ -240,9 +235,7 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     await lock.run(() => transition(clocksDue));
     while (inbox.length > 0) {
       const item = inbox.shift()!;
-      await lock.run(() =>
-        transition((draft, ctx) => (item.kind === 'calendar' ? (def.onCalendar?.(draft, item.calendar, ctx) ?? noStep) : (def.onSignal?.(draft, item.signal, ctx) ?? noStep))),
-      );
+      await lock.run(() => transition((draft, ctx) => (item.kind === 'calendar' ? (def.onCalendar?.(draft, item.calendar, ctx) ?? noStep) : (def.onSignal?.(draft, item.signal, ctx) ?? noStep))));
     }
     await lock.run(() => transition(wakeDue));
     if (def.isClosed(state)) break;
@@ -267,4 +260,3 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
   await condition(() => backgroundIdle() && allHandlersFinished());
   return state;
 }
-

@@ -1,15 +1,7 @@
 import { continueAsNew, executeChild, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { caseWorkflowId } from '../domain/case-types';
-import {
-  fanoutAttempts,
-  incidentCase,
-  incidentOutcome,
-  type IncidentEffect,
-  type IncidentInput,
-  type IncidentOutcome,
-  type IncidentState,
-} from '../domain/incident-case';
+import { fanoutAttempts, incidentCase, incidentOutcome, type IncidentEffect, type IncidentInput, type IncidentOutcome, type IncidentState } from '../domain/incident-case';
 import { runCase, type CarriedCase } from './case-runtime';
 import { incidentFanout } from './incident-fanout';
 import { alertsSignal } from './incident-messages';

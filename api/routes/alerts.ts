@@ -141,7 +141,7 @@ const receiveGrafana = createRoute({
   summary: 'Grafana alerting webhook contact point (O1, O2): one incident per alert group, however often it is sent',
   description:
     'Point a Grafana unified alerting contact point of type Webhook here (HTTP method POST, header `Authorization: Bearer <key>` with a key of ' +
-    'the alert-source role). The payload is Grafana\'s webhook version 1. Handled exactly as the Alertmanager webhook, under its own dedup key ' +
+    "the alert-source role). The payload is Grafana's webhook version 1. Handled exactly as the Alertmanager webhook, under its own dedup key " +
     '`grafana|<groupKey>`: firing alerts of a notification group open one incident (or join the one open for the group); resolved alerts end it; ' +
     'the `severity` label sets the severity. Re-sends, repeats and concurrent posts never open a second incident, and an Alertmanager group ' +
     'never joins a Grafana incident.' +
@@ -247,7 +247,12 @@ async function deliverAlertGroup(deps: ApiDeps, source: AlertSource, sentBy: Act
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError || error instanceof WorkflowNotFoundError)) throw error;
         // The incident these alerts belong to is already closed: nothing is left to apply, and nothing to send again.
-        await markAlertsDelivered(deps.sql, source, caseId, batches.slice(index).flatMap((rest) => rest.alerts));
+        await markAlertsDelivered(
+          deps.sql,
+          source,
+          caseId,
+          batches.slice(index).flatMap((rest) => rest.alerts),
+        );
         break;
       }
       await markAlertsDelivered(deps.sql, source, caseId, batch.alerts);

@@ -33,7 +33,10 @@ const getAvailability = createRoute({
   request: {
     query: z.object({
       service: z.string().trim().min(1).max(64).openapi({ example: 'broadband' }),
-      month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM').openapi({ example: '2026-11' }),
+      month: z
+        .string()
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
+        .openapi({ example: '2026-11' }),
       region: z.string().trim().min(1).max(64).optional().openapi({ description: 'Only outages that reached this region' }),
     }),
   },

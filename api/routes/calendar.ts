@@ -37,7 +37,14 @@ const putYear = createRoute({
   security: bearer,
   middleware: [requireRole('supervisor')] as const,
   request: {
-    params: z.object({ year: z.coerce.number().int().min(2000).max(2100).openapi({ param: { name: 'year', in: 'path' }, example: 2027 }) }),
+    params: z.object({
+      year: z.coerce
+        .number()
+        .int()
+        .min(2000)
+        .max(2100)
+        .openapi({ param: { name: 'year', in: 'path' }, example: 2027 }),
+    }),
     body: {
       required: true,
       content: {
@@ -71,9 +78,7 @@ export function calendarRoutes(deps: ApiDeps) {
       const { year } = c.req.valid('param');
       const body = c.req.valid('json');
       const outside = (['holidays', 'workdays'] as const).flatMap((list) =>
-        body[list].flatMap((date, index) =>
-          date.startsWith(`${year}-`) && !Number.isNaN(Date.parse(date)) ? [] : [{ field: `${list}.${index}`, message: `${date} is not a date in ${year}` }],
-        ),
+        body[list].flatMap((date, index) => (date.startsWith(`${year}-`) && !Number.isNaN(Date.parse(date)) ? [] : [{ field: `${list}.${index}`, message: `${date} is not a date in ${year}` }])),
       );
       if (outside.length > 0) throw new ApiError(422, 'invalid_request', `dates must be real dates in ${year}`, outside);
       await upsertCalendarYear(deps.sql, { year, holidays: body.holidays, workdays: body.workdays, loadedBy: c.get('actor').id });

@@ -16,8 +16,7 @@ import { newRouter } from '../router';
 import { bearer, caseIdParams, caseStateSchema } from '../schemas';
 
 const readers = requireRole('agent', 'supervisor', 'auditor');
-const errors = (codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
+const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
 const caseSummarySchema = z
   .object({
@@ -121,7 +120,15 @@ const unknownAction = createRoute({
   summary: 'Any other action name is refused with 422 and the list of known actions',
   security: bearer,
   middleware: [requireRole('agent', 'supervisor')] as const,
-  request: { params: caseIdParams.extend({ action: z.string().min(1).max(40).openapi({ param: { name: 'action', in: 'path' } }) }) },
+  request: {
+    params: caseIdParams.extend({
+      action: z
+        .string()
+        .min(1)
+        .max(40)
+        .openapi({ param: { name: 'action', in: 'path' } }),
+    }),
+  },
   responses: errors([401, 403, 404, 422]),
 });
 
@@ -189,9 +196,9 @@ export function caseRoutes(deps: ApiDeps) {
   // Registered after the named actions, so only a name none of them matches lands here.
   router.openapi(unknownAction, async (c) => {
     const { caseId, action } = c.req.valid('param');
-      const table = actionTableOf(caseId);
-      throw new ApiError(422, 'invalid_request', `unknown action '${action}'; known: ${Object.keys(table).join(', ')}`, [{ field: 'action', message: 'not an action of this case type' }]);
-    });
+    const table = actionTableOf(caseId);
+    throw new ApiError(422, 'invalid_request', `unknown action '${action}'; known: ${Object.keys(table).join(', ')}`, [{ field: 'action', message: 'not an action of this case type' }]);
+  });
   return router;
 }
 

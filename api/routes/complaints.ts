@@ -25,7 +25,10 @@ const createComplaint = createRoute({
     body: { required: true, content: { 'application/json': { schema: complaintIntakeSchema.openapi('ComplaintIntake') } } },
   },
   responses: {
-    201: { description: 'Opened: the case as recorded at intake, its deadlines running (or the same case again for a repeated Idempotency-Key)', content: { 'application/json': { schema: caseStateSchema } } },
+    201: {
+      description: 'Opened: the case as recorded at intake, its deadlines running (or the same case again for a repeated Idempotency-Key)',
+      content: { 'application/json': { schema: caseStateSchema } },
+    },
     422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
   },
 });
@@ -34,7 +37,8 @@ export function complaintRoutes(deps: ApiDeps) {
   return newRouter().openapi(createComplaint, async (c) => {
     const intake = c.req.valid('json');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    if (!(await customerExists(deps.sql, intake.customerId))) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
+    if (!(await customerExists(deps.sql, intake.customerId)))
+      throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
 
     const { priority, reason } = classifyComplaintPriority(intake.category, intake.priority);
     // Pinned into the case: the years its working-day deadlines can reach.

@@ -8,7 +8,10 @@ import { newRouter } from '../router';
 import { bearer } from '../schemas';
 
 const customerIdParams = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore, at most 64').openapi({ param: { name: 'id', in: 'path' }, example: 'cust-000001' }),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash and underscore, at most 64')
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'cust-000001' }),
 });
 
 // D4: only what cases need: how to reach the customer and what they are subscribed to.
@@ -16,8 +19,15 @@ const customerBodySchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     email: z.email().nullable().optional(),
-    phone: z.string().regex(/^\+?[0-9 -]{5,20}$/).nullable().optional(),
-    channels: z.array(z.enum(['inbox', 'email'])).min(1).default(['inbox']),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 -]{5,20}$/)
+      .nullable()
+      .optional(),
+    channels: z
+      .array(z.enum(['inbox', 'email']))
+      .min(1)
+      .default(['inbox']),
     locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
     plan: z.string().trim().min(1).max(64),
     services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
@@ -41,7 +51,10 @@ const customerSchema = z
   })
   .openapi('Customer');
 
-const errors = { 401: { description: 'Unauthenticated', content: { 'application/json': { schema: errorBodySchema } } }, 404: { description: 'Unknown customer', content: { 'application/json': { schema: errorBodySchema } } } };
+const errors = {
+  401: { description: 'Unauthenticated', content: { 'application/json': { schema: errorBodySchema } } },
+  404: { description: 'Unknown customer', content: { 'application/json': { schema: errorBodySchema } } },
+};
 
 const putCustomer = createRoute({
   method: 'put',

@@ -37,10 +37,7 @@ export function healthRoutes(deps: ApiDeps) {
   return newRouter()
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyz, async (c) => {
-      const [postgres, temporal] = await Promise.all([
-        check(() => pingDatabase(deps.sql)),
-        check(() => deps.temporal.workflowService.getSystemInfo({})),
-      ]);
+      const [postgres, temporal] = await Promise.all([check(() => pingDatabase(deps.sql)), check(() => deps.temporal.workflowService.getSystemInfo({}))]);
       const ready = postgres === 'ok' && temporal === 'ok';
       const body = { status: ready ? ('ready' as const) : ('not-ready' as const), checks: { postgres, temporal } };
       return ready ? c.json(body, 200) : c.json(body, 503);

@@ -6,9 +6,7 @@ export const complaintTemplates = {
   'complaint.received': {
     'zh-CN': {
       subject: '我们已收到您的投诉（案件编号 {caseId}）',
-      body:
-        '您好：\n\n我们已收到您的投诉，案件编号为 {caseId}。\n投诉内容：{summary}\n\n' +
-        '我们会尽快答复您。您可随时凭案件编号查询处理进度。',
+      body: '您好：\n\n我们已收到您的投诉，案件编号为 {caseId}。\n投诉内容：{summary}\n\n' + '我们会尽快答复您。您可随时凭案件编号查询处理进度。',
     },
     en: {
       subject: 'We have received your complaint (case {caseId})',
@@ -32,15 +30,11 @@ export const complaintTemplates = {
   'complaint.resolved': {
     'zh-CN': {
       subject: '您的投诉已有处理结果（案件编号 {caseId}）',
-      body:
-        '您好：\n\n您的投诉（案件编号 {caseId}）处理结果如下：\n\n{message}\n\n' +
-        '欢迎对本次处理进行评价；如对结果有异议，可提出申诉。',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）处理结果如下：\n\n{message}\n\n' + '欢迎对本次处理进行评价；如对结果有异议，可提出申诉。',
     },
     en: {
       subject: 'Your complaint has been resolved (case {caseId})',
-      body:
-        'Hello,\n\nThe result of your complaint (case {caseId}):\n\n{message}\n\n' +
-        'Please rate how we handled it; if you disagree with the result, you can dispute it.',
+      body: 'Hello,\n\nThe result of your complaint (case {caseId}):\n\n{message}\n\n' + 'Please rate how we handled it; if you disagree with the result, you can dispute it.',
     },
   },
   'complaint.closed': {

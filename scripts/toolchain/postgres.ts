@@ -126,7 +126,12 @@ function reachableByOthers(dir: string): boolean {
 
 function relocatedClusterDir(clusterDir: string): string {
   const id = createHash('sha256').update(resolve(clusterDir)).digest('hex').slice(0, 12);
-  const readableName = resolve(clusterDir).split('/').filter(Boolean).slice(-3).join('-').replace(/[^\w-]+/g, '');
+  const readableName = resolve(clusterDir)
+    .split('/')
+    .filter(Boolean)
+    .slice(-3)
+    .join('-')
+    .replace(/[^\w-]+/g, '');
   return join(systemDir, 'clusters', `${readableName}-${id}`);
 }
 

@@ -43,7 +43,9 @@ async function goInstallCli(): Promise<void> {
     build.on('exit', resolve);
   });
   if (exitCode !== 0) {
-    throw new Error(`building the Temporal CLI failed (go install exited with ${exitCode}; output above): check that the Go module proxy is reachable, or set TEMPORAL_CLI to a temporal ${temporalCliVersion} binary`);
+    throw new Error(
+      `building the Temporal CLI failed (go install exited with ${exitCode}; output above): check that the Go module proxy is reachable, or set TEMPORAL_CLI to a temporal ${temporalCliVersion} binary`,
+    );
   }
 }
 

@@ -75,8 +75,7 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<Runnin
   output.attach(child);
   let spawnError: Error | undefined;
   child.once('error', (error) => (spawnError = error));
-  const whyNotRunning = () =>
-    spawnError?.message ?? (child.exitCode ?? child.signalCode ?? undefined)?.toString();
+  const whyNotRunning = () => spawnError?.message ?? (child.exitCode ?? child.signalCode ?? undefined)?.toString();
   const address = `${ip}:${opts.port}`;
   const server = { address, uiUrl: `http://${ip}:${opts.uiPort}`, stop: () => stopChild(child) };
   try {
@@ -101,9 +100,7 @@ async function startWithSdkDownloadOrExplain(opts: DevServerOptions): Promise<Ru
 async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevServer> {
   // Loaded only here: @temporalio/testing is a dev dependency and this path is the exception.
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const searchAttributes = Object.entries(opts.searchAttributes).map(([name, kind]) =>
-    defineSearchAttributeKey(name, sdkTypeOf[kind]),
-  );
+  const searchAttributes = Object.entries(opts.searchAttributes).map(([name, kind]) => defineSearchAttributeKey(name, sdkTypeOf[kind]));
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'cached-download', downloadDir: cacheDir },
@@ -120,11 +117,7 @@ async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevS
   return { address: env.address, uiUrl: `http://${ip}:${opts.uiPort}`, stop: () => env.teardown() };
 }
 
-async function waitUntilServing(
-  address: string,
-  namespace: string,
-  whyNotRunning: () => string | undefined,
-): Promise<void> {
+async function waitUntilServing(address: string, namespace: string, whyNotRunning: () => string | undefined): Promise<void> {
   const deadline = Date.now() + startupTimeoutMs;
   let lastError: unknown;
   // One lazy connection for all attempts (a failed Connection.connect leaves its channel open),
@@ -138,9 +131,7 @@ async function waitUntilServing(
       const stopped = whyNotRunning();
       if (stopped) throw new Error(`temporal server stopped during startup (${stopped})`);
       try {
-        await connection.withDeadline(Date.now() + 2_000, () =>
-          connection.workflowService.describeNamespace({ namespace }),
-        );
+        await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.describeNamespace({ namespace }));
         return;
       } catch (error) {
         lastError = error;

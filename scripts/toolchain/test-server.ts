@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { cacheDir } from './paths';
 import { freePort } from './ports';
 import { commandOnPath } from './temporal-cli';
+import type { Connection as TemporalConnection } from '@temporalio/client';
 
 /** The newest 1.x of io.temporal:temporal-test-server on Maven Central when this was pinned. */
 export const testServerVersion = '1.38.0';
@@ -39,7 +40,7 @@ export async function ensureTestServer(log: (msg: string) => void = console.log)
   }
   if (existsSync(testServerWrapperPath)) return testServerWrapperPath;
   if (!commandOnPath('java') || !commandOnPath('mvn')) {
-    log('Test server: no java and mvn on PATH; tests will use the SDK\'s download');
+    log("Test server: no java and mvn on PATH; tests will use the SDK's download");
     return undefined;
   }
   log(`Test server: fetching io.temporal:temporal-test-server:${testServerVersion} with Maven into ${installDir}`);
@@ -167,11 +168,7 @@ async function exerciseServer(address: string): Promise<void> {
   }
 }
 
-async function connectWithin(
-  address: string,
-  timeoutMs: number,
-  Connection: typeof import('@temporalio/client').Connection,
-) {
+async function connectWithin(address: string, timeoutMs: number, Connection: typeof TemporalConnection) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -85,7 +85,10 @@ describe('acting on a case', () => {
     expect(reused.status).toBe(422);
     expect(reused.body.error.fields).toEqual([{ field: 'Idempotency-Key', message: 'reused with a different request' }]);
 
-    const state = await eventually(() => stack.call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }), (answer) => answer.body.details.fanouts.length === 1);
+    const state = await eventually(
+      () => stack.call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }),
+      (answer) => answer.body.details.fanouts.length === 1,
+    );
     expect(state.body.details.fanouts).toHaveLength(1);
     const events = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
     expect(events.body.events.filter((event: { type: string }) => event.type === 'incident.update-posted')).toHaveLength(1);

@@ -44,7 +44,11 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toMatch(/cannot close a case that is received/);
 
-    const acknowledged = await call('POST', `/v1/cases/${caseId}/actions/acknowledge`, { key: keys.agent, body: { input: { message: 'We are checking your bill' } }, headers: { 'x-actor-name': 'alice' } });
+    const acknowledged = await call('POST', `/v1/cases/${caseId}/actions/acknowledge`, {
+      key: keys.agent,
+      body: { input: { message: 'We are checking your bill' } },
+      headers: { 'x-actor-name': 'alice' },
+    });
     expect(acknowledged.status).toBe(200);
     expect(acknowledged.body.status).toBe('acknowledged');
     expect(acknowledged.body.deadlines[0].state).toBe('met');
@@ -56,14 +60,7 @@ describe('a complaint over HTTP against the real stack', () => {
     expect(listed.body.cases[0]).toMatchObject({ caseId, status: 'acknowledged', slaBreached: false });
 
     const events = await call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
-    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual([
-      'complaint.received',
-      'sla.started',
-      'sla.started',
-      'sla.started',
-      'complaint.acknowledged',
-      'sla.met',
-    ]);
+    expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['complaint.received', 'sla.started', 'sla.started', 'sla.started', 'complaint.acknowledged', 'sla.met']);
     expect(events.body.events.slice(1, 4).map((event: { data: { clock: string } }) => event.data.clock)).toEqual(['firstResponse', 'preliminary', 'result']);
     expect(events.body.events[4].actor).toEqual({ id: expect.stringContaining('alice'), role: 'agent' });
 
@@ -132,7 +129,10 @@ describe('a complaint over HTTP against the real stack', () => {
 
     // D2: once retention removes the closed workflow from Temporal, the case is still readable.
     await stack.temporal.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: `complaint-${caseId}` } });
-    const archived = await eventually(() => call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }), (response) => response.headers.get('x-pledge-state-source') === 'read-model');
+    const archived = await eventually(
+      () => call('GET', `/v1/cases/${caseId}`, { key: keys.auditor }),
+      (response) => response.headers.get('x-pledge-state-source') === 'read-model',
+    );
     expect(archived.status).toBe(200);
     expect(archived.body).toMatchObject({ caseId, status: 'closed', details: { referral: { reference: 'ISC-2026-0099' } } });
 
@@ -140,13 +140,23 @@ describe('a complaint over HTTP against the real stack', () => {
     const retried = await call('POST', '/v1/complaints', { key: keys.agent, body: lifeBody, headers: { 'idempotency-key': 'e2e-life' } });
     expect(retried.status).toBe(201);
     expect(retried.body).toMatchObject({ caseId, status: 'closed' });
-    const exists = () => stack.temporal.workflow.getHandle(`complaint-${caseId}`).describe().then(() => true, () => false);
+    const exists = () =>
+      stack.temporal.workflow
+        .getHandle(`complaint-${caseId}`)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        );
     expect(await eventually(exists, (present) => !present)).toBe(false);
   });
 
   it('C9: a breached complaint is escalated and found with SlaBreached = true, in the list API, by supervisors and in the metrics', async () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
-    const opened = await call('POST', '/v1/complaints', { key: keys.agent, body: { ...complaintBody, category: 'account-security', summary: 'Password changed by someone else', receivedAt: twoHoursAgo } });
+    const opened = await call('POST', '/v1/complaints', {
+      key: keys.agent,
+      body: { ...complaintBody, category: 'account-security', summary: 'Password changed by someone else', receivedAt: twoHoursAgo },
+    });
     expect(opened.status).toBe(201);
     const caseId: string = opened.body.caseId;
     const breached = await eventually(
@@ -164,7 +174,10 @@ describe('a complaint over HTTP against the real stack', () => {
       (found) => found.includes(`complaint-${caseId}`),
     );
     expect(visible).toContain(`complaint-${caseId}`);
-    const listed = await eventually(() => call('GET', '/v1/cases?breached=true', { key: keys.supervisor }), (response) => response.body.cases.some((c: { caseId: string }) => c.caseId === caseId));
+    const listed = await eventually(
+      () => call('GET', '/v1/cases?breached=true', { key: keys.supervisor }),
+      (response) => response.body.cases.some((c: { caseId: string }) => c.caseId === caseId),
+    );
     expect(listed.body.cases.find((c: { caseId: string }) => c.caseId === caseId).slaBreached).toBe(true);
     const staff = await call('GET', '/v1/staff/notifications', { key: keys.supervisor });
     expect(staff.body.notifications.some((n: { caseId: string; kind: string }) => n.caseId === caseId && n.kind === 'sla.breached')).toBe(true);

@@ -74,7 +74,11 @@ beforeAll(async () => {
   endedEarly.catch(() => {}); // only raced below; the exit that afterAll causes is expected
   const ready = await Promise.race([
     eventually(
-      () => fetch(`${alertmanagerUrl}/-/ready`).then((response) => response.ok, () => false),
+      () =>
+        fetch(`${alertmanagerUrl}/-/ready`).then(
+          (response) => response.ok,
+          () => false,
+        ),
       (ok) => ok || ended,
       20_000,
     ),

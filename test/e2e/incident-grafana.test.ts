@@ -21,7 +21,6 @@ afterAll(async () => {
 const goZeroTime = '0001-01-01T00:00:00Z';
 const grafanaUrl = 'https://grafana.example';
 
-
 /** A notification of Grafana's webhook contact point, as Grafana 10/11 sends it. */
 function grafanaWebhook(groupKey: string, alerts: TestAlert[]) {
   const firing = alerts.filter((alert) => alert.status === 'firing').length;
@@ -58,7 +57,6 @@ function grafanaWebhook(groupKey: string, alerts: TestAlert[]) {
   };
 }
 
-
 type IncidentRef = { caseId: string; workflowId: string; created: boolean };
 const post = (body: unknown, key = keys.alertSource) => stack.call('POST', '/v1/alerts/grafana', { key, body });
 const readCase = (caseId: string) => stack.call('GET', `/v1/cases/${caseId}`, { key: keys.auditor });
@@ -88,7 +86,10 @@ describe('incidents from Grafana alerting', () => {
     expect(burst.map((answer) => answer.status)).toEqual(Array(10).fill(202));
     expect(refsOf(burst)).toEqual(Array(10).fill({ caseId, workflowId: `incident-${caseId}`, created: false }));
 
-    const state = await eventually(() => readCase(caseId), (answer) => answer.status === 200 && answer.body.details.affectedCount === customers);
+    const state = await eventually(
+      () => readCase(caseId),
+      (answer) => answer.status === 200 && answer.body.details.affectedCount === customers,
+    );
     expect(state.body).toMatchObject({ type: 'incident', status: 'open', priority: 'SEV1', summary: `Broadband down in ${region}` });
     expect(state.body.details).toMatchObject({
       source: 'grafana',
@@ -116,7 +117,10 @@ describe('incidents from Grafana alerting', () => {
     expect(answer.body.incidents[0]).toMatchObject({ created: true });
     const other: string = answer.body.incidents[0].caseId;
     expect(other).not.toBe(caseId);
-    const state = await eventually(() => readCase(other), (response) => response.status === 200 && response.body.details.alerts.total === 1);
+    const state = await eventually(
+      () => readCase(other),
+      (response) => response.status === 200 && response.body.details.alerts.total === 1,
+    );
     expect(state.body.details).toMatchObject({ source: 'alertmanager', dedupKey: `alertmanager|${groupKey}` });
     expect((await readCase(caseId)).body.details.alerts).toEqual({ total: 2, firing: 2, resolved: 0 });
   });
@@ -130,7 +134,10 @@ describe('incidents from Grafana alerting', () => {
     const answer = await post(resolved);
     expect(answer.status).toBe(202);
     expect(answer.body.incidents).toEqual([{ caseId, workflowId: `incident-${caseId}`, created: false }]);
-    const state = await eventually(() => readCase(caseId), (response) => response.body.details.recovery.completedAt !== null);
+    const state = await eventually(
+      () => readCase(caseId),
+      (response) => response.body.details.recovery.completedAt !== null,
+    );
     expect(state.body.status).toBe('resolved');
     expect(state.body.details).toMatchObject({
       endedAt: new Date(endsAt).toISOString(),
@@ -152,7 +159,10 @@ describe('incidents from Grafana alerting', () => {
     expect(answer.body.incidents[0]).toMatchObject({ created: true });
     const next: string = answer.body.incidents[0].caseId;
     expect(next).not.toBe(caseId);
-    const state = await eventually(() => readCase(next), (response) => response.status === 200);
+    const state = await eventually(
+      () => readCase(next),
+      (response) => response.status === 200,
+    );
     expect(state.body).toMatchObject({ status: 'open', details: { source: 'grafana', dedupKey: `grafana|${groupKey}` } });
   });
 

@@ -39,7 +39,10 @@ describe('incidents over HTTP', () => {
     expect(caseId).toMatch(/^INC-\d{4}-\d{6}$/);
     expect(refs[0]!.workflowId).toBe(`incident-${caseId}`);
 
-    const state = await eventually(() => readCase(caseId), (answer) => answer.status === 200 && answer.body.details.affectedCount === customers);
+    const state = await eventually(
+      () => readCase(caseId),
+      (answer) => answer.status === 200 && answer.body.details.affectedCount === customers,
+    );
     expect(state.body).toMatchObject({ type: 'incident', status: 'open', priority: 'SEV1' });
     expect(state.body.details).toMatchObject({ source: 'alertmanager', startedAt: new Date(startsAt).toISOString(), scope: { services: ['broadband'], regions: ['e2e-north'] } });
     const [groups] = await stack.db.sql`select count(*)::int as n from incident_alert_groups`;
@@ -57,7 +60,10 @@ describe('incidents over HTTP', () => {
     ]);
     const first = await post(resolved);
     expect(first.body.incidents).toEqual([{ caseId, workflowId: `incident-${caseId}`, created: false }]);
-    const state = await eventually(() => readCase(caseId), (answer) => answer.body.details.recovery.completedAt !== null);
+    const state = await eventually(
+      () => readCase(caseId),
+      (answer) => answer.body.details.recovery.completedAt !== null,
+    );
     expect(state.body.status).toBe('resolved');
     expect(state.body.details).toMatchObject({ outageMinutes: 39, recovery: { customers, remediesPaid: customers } });
 
@@ -66,7 +72,10 @@ describe('incidents over HTTP', () => {
     expect(again.body.incidents[0]).toMatchObject({ caseId, created: false });
     // Nothing new in the re-send: the API signals no delta, so the incident records nothing more (O2).
     const trail = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
-    expect(trail.body.events.filter((event: { type: string }) => event.type.startsWith('incident.alerts-')).map((event: { type: string }) => event.type)).toEqual(['incident.alerts-received', 'incident.alerts-received']);
+    expect(trail.body.events.filter((event: { type: string }) => event.type.startsWith('incident.alerts-')).map((event: { type: string }) => event.type)).toEqual([
+      'incident.alerts-received',
+      'incident.alerts-received',
+    ]);
     const ledger = await stack.db.sql`select customer_id, amount_cents, policy_version from ledger where case_id = ${caseId}`;
     expect(ledger).toHaveLength(customers);
     const recoveries = await stack.db.sql`select customer_id, channel from notifications where case_id = ${caseId} and template like 'incident.recovered%'`;
@@ -107,7 +116,17 @@ describe('incidents over HTTP', () => {
     expect((await act('submit-review', { summary: 'Power failure at the POP', rootCause: 'UPS battery', followUps: ['Replace UPS'] })).body.status).toBe('closed');
     const events = await stack.call('GET', `/v1/cases/${id}/events`, { key: keys.auditor });
     expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(
-      expect.arrayContaining(['incident.opened', 'incident.classified', 'incident.scope-set', 'incident.notice-edited', 'incident.notice-published', 'incident.update-posted', 'incident.resolved', 'incident.review-submitted', 'incident.closed']),
+      expect.arrayContaining([
+        'incident.opened',
+        'incident.classified',
+        'incident.scope-set',
+        'incident.notice-edited',
+        'incident.notice-published',
+        'incident.update-posted',
+        'incident.resolved',
+        'incident.review-submitted',
+        'incident.closed',
+      ]),
     );
     const updates = await eventually(
       () => stack.db.sql`select count(*)::int as n from notifications where case_id = ${id} and template = 'incident.update' and channel = 'inbox'`,

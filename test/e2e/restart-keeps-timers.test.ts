@@ -87,7 +87,12 @@ describe('restarting the stack', () => {
       const after = await handle.query(stateQuery);
       expect(after.caseId).toBe(before.caseId);
       expect(after.deadlines).toEqual(before.deadlines);
-      const breached = await eventually(() => handle.query(stateQuery), (state) => state.slaBreached, 40_000, 500);
+      const breached = await eventually(
+        () => handle.query(stateQuery),
+        (state) => state.slaBreached,
+        40_000,
+        500,
+      );
       expect(breached.deadlines.find((deadline) => deadline.name === 'firstResponse')!.state).toBe('breached');
       expect((await handle.fetchHistory()).events?.some((event) => event.timerFiredEventAttributes)).toBe(true);
     });

@@ -27,7 +27,10 @@ function post(dedupKey: string, alerts: ObservedAlert[]) {
 
 /** What a post says must be signalled, as `fingerprint:status`, sorted. */
 function changes(result: Awaited<ReturnType<typeof post>>): string[] {
-  return result.assignments.filter((assignment) => assignment.changed).map(({ alert }) => `${alert.fingerprint}:${alert.status}`).sort();
+  return result.assignments
+    .filter((assignment) => assignment.changed)
+    .map(({ alert }) => `${alert.fingerprint}:${alert.status}`)
+    .sort();
 }
 
 /** The API's last step: the signal carrying these alerts succeeded. */
@@ -94,7 +97,12 @@ describe('alert deltas against incident_alerts', () => {
     // The incident saw a, b, c and d, not e, which raced its resolution.
     const raced = await post(group, [firing('e')]);
     expect(changes(raced)).toEqual(['e:firing']);
-    const released = await closeAlertGroup(db.sql, { caseId, closedAt: new Date().toISOString(), dedupKey: group, knownAlerts: ['a', 'b', 'c', 'd'].map((fingerprint) => ({ fingerprint, startsAt })) });
+    const released = await closeAlertGroup(db.sql, {
+      caseId,
+      closedAt: new Date().toISOString(),
+      dedupKey: group,
+      knownAlerts: ['a', 'b', 'c', 'd'].map((fingerprint) => ({ fingerprint, startsAt })),
+    });
     expect(released).toBe(1);
     const after = await post(group, [resolved('b'), firing('e'), firing('a', '2026-11-20T09:00:00.000Z')]);
     expect(after.createdCaseId).toBeDefined();

@@ -159,12 +159,21 @@ describe('fan-out pages over a fixed recipient snapshot', () => {
   });
 
   it('a fan-out that started before snapshots existed takes its snapshot at its next page', async () => {
-    const result = await activities.deliverIncidentPage(page(null, { notificationKeyPrefix: `${incidentWorkflowId}:update`, kind: 'update', pageSize: 10, message: { title: 'Fibre cut', startedAt: '2026-11-20T06:00:00.000Z', message: 'Crews on site' } }));
+    const result = await activities.deliverIncidentPage(
+      page(null, {
+        notificationKeyPrefix: `${incidentWorkflowId}:update`,
+        kind: 'update',
+        pageSize: 10,
+        message: { title: 'Fibre cut', startedAt: '2026-11-20T06:00:00.000Z', message: 'Crews on site' },
+      }),
+    );
     expect(result).toMatchObject({ customers: 7, remediesPaid: 0, done: true });
   });
 
   it('a message that cannot be rendered fails the page for good (TemplateError)', async () => {
-    const failure = await activities.deliverIncidentPage(page(null, { notificationKeyPrefix: `${incidentWorkflowId}:broken`, message: { title: 'x', startedAt: 'garbage' } })).catch((error: unknown) => error);
+    const failure = await activities
+      .deliverIncidentPage(page(null, { notificationKeyPrefix: `${incidentWorkflowId}:broken`, message: { title: 'x', startedAt: 'garbage' } }))
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'TemplateError', nonRetryable: true });
     expect(JSON.parse(logLines.at(-1)!)).toMatchObject({ activity: 'deliverIncidentPage', type: 'TemplateError', workflowId: incidentWorkflowId, caseId: 'INC-2026-000201' });

@@ -139,9 +139,7 @@ describe('dispatcher', () => {
     for (const request of requests) await enqueueNotification(sql, request);
     const ownConnections = [postgres(database.url, { onnotice: () => {} }), postgres(database.url, { onnotice: () => {} })];
     try {
-      const claimedByEach = await Promise.all(
-        ownConnections.map((connection) => drainAll(createDispatcher(dispatcherDeps({ sql: connection, batchSize: 4 })))),
-      );
+      const claimedByEach = await Promise.all(ownConnections.map((connection) => drainAll(createDispatcher(dispatcherDeps({ sql: connection, batchSize: 4 })))));
       expect(claimedByEach.every((claimed) => claimed > 0)).toBe(true);
       expect(claimedByEach[0]! + claimedByEach[1]!).toBe(40);
     } finally {
@@ -318,18 +316,16 @@ function startSmtpSink(): SMTPServer {
 function parseMessage(raw: string): { headers: Map<string, string>; body: string } {
   const split = raw.indexOf('\r\n\r\n');
   const headers = new Map<string, string>();
-  for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+  for (const line of raw
+    .slice(0, split)
+    .replace(/\r\n[ \t]+/g, ' ')
+    .split('\r\n')) {
     const colon = line.indexOf(':');
     headers.set(line.slice(0, colon).trim().toLowerCase(), decodeEncodedWords(line.slice(colon + 1).trim()));
   }
   const encodedBody = raw.slice(split + 4);
   const transferEncoding = headers.get('content-transfer-encoding')?.toLowerCase();
-  const body =
-    transferEncoding === 'base64'
-      ? Buffer.from(encodedBody, 'base64').toString('utf8')
-      : transferEncoding === 'quoted-printable'
-        ? decodeQuotedPrintable(encodedBody)
-        : encodedBody;
+  const body = transferEncoding === 'base64' ? Buffer.from(encodedBody, 'base64').toString('utf8') : transferEncoding === 'quoted-printable' ? decodeQuotedPrintable(encodedBody) : encodedBody;
   return { headers, body };
 }
 

@@ -101,7 +101,10 @@ export class ComplaintHarness {
    * after the workflow's state changes, so a query can see the change before the row exists.
    */
   async eventsOnceRecorded(caseId: string, type: string) {
-    return eventually(() => this.events(caseId), (events) => events.some((event) => event.type === type));
+    return eventually(
+      () => this.events(caseId),
+      (events) => events.some((event) => event.type === type),
+    );
   }
 
   async eventTypes(caseId: string): Promise<string[]> {

@@ -23,10 +23,7 @@ export async function startTestDatabase(port: number): Promise<TestDatabase> {
   };
 }
 
-export async function seedCustomer(
-  sql: postgres.Sql,
-  customer: { id: string; locale?: string; email?: string | null; channels?: string[]; region?: string; services?: string[] },
-): Promise<void> {
+export async function seedCustomer(sql: postgres.Sql, customer: { id: string; locale?: string; email?: string | null; channels?: string[]; region?: string; services?: string[] }): Promise<void> {
   await sql`
     insert into customers (id, name, email, channels, locale, plan, services, region)
     values (${customer.id}, ${'Customer ' + customer.id}, ${customer.email ?? null}, ${customer.channels ?? ['inbox']},

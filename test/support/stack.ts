@@ -4,7 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
-import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
+import { startTemporalDevServer } from '../../scripts/toolchain/temporal-dev-server';
 import { createDispatcher, createMailer } from '../../notifications';
 import { createPledgeWorker } from '../../worker/worker';
 import { searchAttributeRegistrations } from '../../workflows/search-attributes';

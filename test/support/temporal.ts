@@ -15,9 +15,7 @@ const indexedValueTypes = {
 /** The real time-skipping test server (the Java one from Maven when the toolchain has it), with Pledge's search attributes. */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: timeSkippingServer() } });
-  const searchAttributes = Object.fromEntries(
-    Object.entries(searchAttributeRegistrations).map(([name, type]) => [name, indexedValueTypes[type]]),
-  );
+  const searchAttributes = Object.fromEntries(Object.entries(searchAttributeRegistrations).map(([name, type]) => [name, indexedValueTypes[type]]));
   await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
   return env;
 }

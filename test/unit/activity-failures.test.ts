@@ -70,7 +70,14 @@ describe('activity failure classification (issue 8, item 6)', () => {
   it('rethrows a 40001 as it is, so Temporal retries it, and counts it as transient', async () => {
     const lines: string[] = [];
     const serialization = postgresError('40001', 'could not serialize access');
-    const activities = withFailureClassification({ async deliverIncidentPage(_input: { caseId: string }) { throw serialization; } }, (line) => lines.push(line));
+    const activities = withFailureClassification(
+      {
+        async deliverIncidentPage(_input: { caseId: string }) {
+          throw serialization;
+        },
+      },
+      (line) => lines.push(line),
+    );
     const before = await failureValue('deliverIncidentPage', 'Transient');
     await expect(activities.deliverIncidentPage({ caseId: 'INC-2026-000002' })).rejects.toBe(serialization);
     expect(lines).toEqual([]);
@@ -79,7 +86,14 @@ describe('activity failure classification (issue 8, item 6)', () => {
 
   it('passes results through and keeps an ApplicationFailure an activity threw itself', async () => {
     const own = ApplicationFailure.retryable('try later', 'Busy');
-    const activities = withFailureClassification({ async ok(value: number) { return value * 2; }, async busy() { throw own; } });
+    const activities = withFailureClassification({
+      async ok(value: number) {
+        return value * 2;
+      },
+      async busy() {
+        throw own;
+      },
+    });
     expect(await activities.ok(21)).toBe(42);
     await expect(activities.busy()).rejects.toBe(own);
   });

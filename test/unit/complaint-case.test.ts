@@ -3,25 +3,7 @@ import type { Actor, ActorRole } from '../../domain/actors';
 import { classifyComplaintPriority, complaintActions, complaintStatuses, type ComplaintStatus } from '../../domain/complaint';
 import { complaintCase, complaintOutcome, type ComplaintInput, type ComplaintState } from '../../domain/complaint-case';
 import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
-import {
-  act,
-  accepted,
-  actorOf,
-  advance,
-  complaintInput,
-  days,
-  hours,
-  iso,
-  minutes,
-  only,
-  openCase,
-  refused,
-  shanghai,
-  typesOf,
-  viewOf,
-  type CaseAt,
-  type Stepped,
-} from '../support/case-rules';
+import { act, accepted, actorOf, advance, complaintInput, days, hours, iso, minutes, only, openCase, refused, shanghai, typesOf, viewOf, type CaseAt, type Stepped } from '../support/case-rules';
 
 const caseId = 'CMP-2026-000042';
 const workflowId = `complaint-${caseId}`;
@@ -444,7 +426,9 @@ describe('escalation', () => {
     const result = advance(complaintCase, open({ category: 'account-security', priority: 'P1' }), warnAt);
     const warned = only(result, 'sla.warned');
     expect(warned).toMatchObject({ occurredAt: iso(warnAt), data: { clock: 'firstResponse', at: iso(warnAt), staffNotifiedAt: iso(warnAt) } });
-    expect(warned.staffNotifications).toMatchObject([{ role: 'agent', kind: 'sla.warned', occurredAt: iso(warnAt), deliverAfter: iso(warnAt), idempotencyKey: `${workflowId}:sla.warned:firstResponse:${warnAt}` }]);
+    expect(warned.staffNotifications).toMatchObject([
+      { role: 'agent', kind: 'sla.warned', occurredAt: iso(warnAt), deliverAfter: iso(warnAt), idempotencyKey: `${workflowId}:sla.warned:firstResponse:${warnAt}` },
+    ]);
     expect(result.state.slaBreached).toBe(false);
   });
 
@@ -503,7 +487,13 @@ describe('messages to the user', () => {
     const again = take(open(), 'acknowledge');
     expect(again.events).toEqual(asked.events);
     expect(asked.events[0]!.notifications).toEqual([
-      { idempotencyKey: `${workflowId}:acknowledge-5`, customerId: 'cust-1', caseId, templateId: 'complaint.acknowledged', params: { caseId, summary: 'Charged twice for November', message: validInput.acknowledge!.message } },
+      {
+        idempotencyKey: `${workflowId}:acknowledge-5`,
+        customerId: 'cust-1',
+        caseId,
+        templateId: 'complaint.acknowledged',
+        params: { caseId, summary: 'Charged twice for November', message: validInput.acknowledge!.message },
+      },
     ]);
   });
 

@@ -107,7 +107,13 @@ function alert(fingerprint: string, labels: Record<string, string>, endsAtMs?: n
   };
 }
 
-const batch = (alerts: IncidentAlert[], receivedAtMs: number): AlertBatch => ({ source: 'alertmanager', sentBy: alertSource, receivedAt: iso(receivedAtMs), groupKey: '{}:{alertname="BroadbandDown"}', alerts });
+const batch = (alerts: IncidentAlert[], receivedAtMs: number): AlertBatch => ({
+  source: 'alertmanager',
+  sentBy: alertSource,
+  receivedAt: iso(receivedAtMs),
+  groupKey: '{}:{alertname="BroadbandDown"}',
+  alerts,
+});
 const labelsEast = { severity: 'warning', service: 'broadband', region: 'shanghai-pudong' };
 const labelsWest = { severity: 'critical', service: 'broadband', region: 'shanghai-minhang' };
 const labelScope: IncidentScope = { services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'] };
@@ -120,7 +126,16 @@ function firingIncident() {
   return { opened, fired, scoped };
 }
 
-const totals = (customers: number): FanoutTotals => ({ customers, notificationsQueued: customers * 2, remediesPaid: customers, remedyAmountCents: customers * 330, pages: 1, runs: 1, durationMs: 4_000, maxRunHistoryLength: 120 });
+const totals = (customers: number): FanoutTotals => ({
+  customers,
+  notificationsQueued: customers * 2,
+  remediesPaid: customers,
+  remedyAmountCents: customers * 330,
+  pages: 1,
+  runs: 1,
+  durationMs: 4_000,
+  maxRunHistoryLength: 120,
+});
 
 describe('opening an incident', () => {
   it('O1, O4, O5: staff open it with a scope: the affected users are counted first', () => {
@@ -128,7 +143,16 @@ describe('opening an incident', () => {
     expect(typesOf(opened)).toEqual(['incident.opened', 'incident.notice-drafted']);
     expect(only(opened, 'incident.opened')).toMatchObject({
       actor: agent,
-      data: { source: 'manual', severity: 'SEV2', scope: pudong, startedAt: iso(start), noticeDueAt: iso(start + hours(2)), autoPublishAt: iso(start + minutes(105)), repairDueAt: iso(start + hours(48)), alertDelayMinutes: 0 },
+      data: {
+        source: 'manual',
+        severity: 'SEV2',
+        scope: pudong,
+        startedAt: iso(start),
+        noticeDueAt: iso(start + hours(2)),
+        autoPublishAt: iso(start + minutes(105)),
+        repairDueAt: iso(start + hours(48)),
+        alertDelayMinutes: 0,
+      },
     });
     expect(opened.effects).toEqual([{ kind: 'count-affected', scopes: [pudong], actor: agent, source: 'staff' }]);
     expect(opened.state).toMatchObject({ status: 'open', scope: pudong, scopeSource: 'staff', severity: 'SEV2', severitySource: 'staff', workflowId });
@@ -141,7 +165,10 @@ describe('opening an incident', () => {
     expect(typesOf(scoped)).toEqual(['incident.scope-set']);
     expect(only(scoped, 'incident.scope-set')).toMatchObject({ actor: agent, data: { scope: pudong, source: 'staff', affectedCount: 1_200, query: 'select 1' } });
     expect(scoped.effects).toEqual([
-      { kind: 'record-outage', outage: { caseId, title: 'Broadband outage in the test region', severity: 'SEV2', services: ['broadband'], regions: ['shanghai-pudong'], startedAt: iso(start), endedAt: null } },
+      {
+        kind: 'record-outage',
+        outage: { caseId, title: 'Broadband outage in the test region', severity: 'SEV2', services: ['broadband'], regions: ['shanghai-pudong'], startedAt: iso(start), endedAt: null },
+      },
     ]);
     expect(scoped.state.affected).toEqual({ count: 1_200, query: 'select 1' });
   });
@@ -218,12 +245,21 @@ describe('incident actions against the action table', () => {
     const publishedAt = edited.nowMs + minutes(5);
     const published = take(edited, 'publish-notice', {}, { atMs: publishedAt });
     expect(typesOf(published)).toEqual(['incident.notice-published', 'sla.met']);
-    expect(only(published, 'incident.notice-published')).toMatchObject({ actor: agent, data: { auto: false, late: false, latenessMinutes: 0, message: validInput['edit-notice']!.message, affectedCount: 1_200 } });
+    expect(only(published, 'incident.notice-published')).toMatchObject({
+      actor: agent,
+      data: { auto: false, late: false, latenessMinutes: 0, message: validInput['edit-notice']!.message, affectedCount: 1_200 },
+    });
     expect(only(published, 'sla.met').data).toEqual({ clock: 'notice', late: false });
     expect(published.effects).toEqual([
       {
         kind: 'fanout',
-        request: { number: 1, kind: 'outage-notice', keyPrefix: `${workflowId}:notice`, scopes: [pudong], message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: validInput['edit-notice']!.message } },
+        request: {
+          number: 1,
+          kind: 'outage-notice',
+          keyPrefix: `${workflowId}:notice`,
+          scopes: [pudong],
+          message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: validInput['edit-notice']!.message },
+        },
       },
     ]);
     expect(published.state.clocks.notice).toMatchObject({ state: 'met', metAtMs: publishedAt });
@@ -244,7 +280,13 @@ describe('incident actions against the action table', () => {
   it('O5: an update that notifies users fans out under a key from the request id, the same on a retry', () => {
     const incident = scopedIncident();
     const update = (requestId?: string) => effectOf(take(incident, 'post-update', { message: 'Crews on site', notifyUsers: true }, { requestId }), 'fanout').request;
-    expect(update('idem-42')).toEqual({ number: 1, kind: 'update', keyPrefix: `${workflowId}:update-idem-42`, scopes: [pudong], message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: 'Crews on site' } });
+    expect(update('idem-42')).toEqual({
+      number: 1,
+      kind: 'update',
+      keyPrefix: `${workflowId}:update-idem-42`,
+      scopes: [pudong],
+      message: { title: 'Broadband outage in the test region', startedAt: iso(start), message: 'Crews on site' },
+    });
     expect(update('idem-42').keyPrefix).toBe(update('idem-42').keyPrefix);
     expect(update('idem-43').keyPrefix).toBe(`${workflowId}:update-idem-43`);
     // Without a request id, the step: intake (2 events) and scope-set (1) were recorded before.
@@ -258,7 +300,15 @@ describe('incident actions against the action table', () => {
     expect(typesOf(resolved)).toEqual(['incident.resolved', 'sla.met']);
     // Fri 20 Nov: Mon 23, Tue 24, Wed 25, Thu 26, Fri 27 → Sat 28 00:00.
     const reviewDue = shanghai('2026-11-28T00:00');
-    expect(only(resolved, 'incident.resolved').data).toMatchObject({ via: 'manual', summary: 'Spliced', endedAt: iso(start + minutes(50)), outageMinutes: 50, affectedCount: 1_200, reviewDueAt: iso(reviewDue), reviewDueProvisional: false });
+    expect(only(resolved, 'incident.resolved').data).toMatchObject({
+      via: 'manual',
+      summary: 'Spliced',
+      endedAt: iso(start + minutes(50)),
+      outageMinutes: 50,
+      affectedCount: 1_200,
+      reviewDueAt: iso(reviewDue),
+      reviewDueProvisional: false,
+    });
     // Restored before the notice went out: the recovery notice is the notice.
     expect(only(resolved, 'sla.met').data).toEqual({ clock: 'notice', late: false, byRecoveryNotice: true });
     expect(kindsOf(resolved)).toEqual(['close-alert-group', 'record-outage', 'fanout']);
@@ -310,7 +360,10 @@ describe('alert batches', () => {
   it('O3: the severity comes from the worst severity label; the scope from the service and region labels', () => {
     const { fired } = firingIncident();
     expect(typesOf(fired)).toEqual(['incident.alerts-received', 'incident.classified']);
-    expect(only(fired, 'incident.alerts-received')).toMatchObject({ actor: alertSource, data: { received: 2, changed: 2, firing: ['a', 'b'], resolved: [], totals: { total: 2, firing: 2, resolved: 0 } } });
+    expect(only(fired, 'incident.alerts-received')).toMatchObject({
+      actor: alertSource,
+      data: { received: 2, changed: 2, firing: ['a', 'b'], resolved: [], totals: { total: 2, firing: 2, resolved: 0 } },
+    });
     expect(only(fired, 'incident.classified').data).toEqual({ severity: 'SEV1', previous: 'SEV3', source: 'labels', reason: "from the alerts' severity label" });
     expect(kindsOf(fired)).toEqual(['record-outage', 'count-affected']);
     expect(effectOf(fired, 'count-affected')).toEqual({ kind: 'count-affected', scopes: [labelScope], actor: alertSource, source: 'labels' });
@@ -345,11 +398,36 @@ describe('alert batches', () => {
     });
     expect(only(resolved, 'sla.met').data).toEqual({ clock: 'notice', late: false, byRecoveryNotice: true });
     expect(resolved.effects).toEqual([
-      { kind: 'close-alert-group', closedAt: iso(at), dedupKey, knownAlerts: [{ fingerprint: 'a', startsAt: iso(start) }, { fingerprint: 'b', startsAt: iso(start) }] },
-      { kind: 'record-outage', outage: { caseId, title: 'Broadband outage in the test region', severity: 'SEV1', services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'], startedAt: iso(start), endedAt: iso(start + minutes(70)) } },
+      {
+        kind: 'close-alert-group',
+        closedAt: iso(at),
+        dedupKey,
+        knownAlerts: [
+          { fingerprint: 'a', startsAt: iso(start) },
+          { fingerprint: 'b', startsAt: iso(start) },
+        ],
+      },
+      {
+        kind: 'record-outage',
+        outage: {
+          caseId,
+          title: 'Broadband outage in the test region',
+          severity: 'SEV1',
+          services: ['broadband'],
+          regions: ['shanghai-minhang', 'shanghai-pudong'],
+          startedAt: iso(start),
+          endedAt: iso(start + minutes(70)),
+        },
+      },
       {
         kind: 'fanout',
-        request: { number: 1, kind: 'recovery', keyPrefix: `${workflowId}:recovery`, scopes: [labelScope], message: { title: 'Broadband outage in the test region', startedAt: iso(start), endedAt: iso(start + minutes(70)), outageMinutes: 70 } },
+        request: {
+          number: 1,
+          kind: 'recovery',
+          keyPrefix: `${workflowId}:recovery`,
+          scopes: [labelScope],
+          message: { title: 'Broadband outage in the test region', startedAt: iso(start), endedAt: iso(start + minutes(70)), outageMinutes: 70 },
+        },
       },
     ]);
     expect(resolved.state).toMatchObject({ status: 'resolved', endedAtMs: start + minutes(70), resolution: { via: 'alerts', by: alertSource.id } });
@@ -389,7 +467,12 @@ describe('alert batches', () => {
     const opened = openIncident({ scope: null });
     const fired = signal(incidentCase, opened, batch([alert('a', { severity: 'critical' })], start + minutes(1)), start + minutes(1));
     expect(kindsOf(fired)).toEqual(['record-outage']);
-    const ended = signal(incidentCase, fired, batch([alert('a', { severity: 'critical', service: 'broadband', region: 'shanghai-pudong' }, start + minutes(30))], start + minutes(31)), start + minutes(31));
+    const ended = signal(
+      incidentCase,
+      fired,
+      batch([alert('a', { severity: 'critical', service: 'broadband', region: 'shanghai-pudong' }, start + minutes(30))], start + minutes(31)),
+      start + minutes(31),
+    );
     expect(ended.state.status).toBe('open');
     expect(kindsOf(ended)).toEqual(['count-affected']);
     const done = effectDone(incidentCase, ended, effectOf(ended, 'count-affected'), counted(99), start + minutes(32));
@@ -431,7 +514,9 @@ describe('the notice and the reminders', () => {
     const reminders = eightHours.events.filter((entry) => entry.type === 'incident.update-reminder');
     expect(reminders.map((entry) => entry.occurredAt)).toEqual([iso(start + hours(4)), iso(start + hours(8))]);
     expect(reminders[0]!.data).toEqual({ at: iso(start + hours(4)), lastUpdateAt: null });
-    expect(reminders[0]!.staffNotifications).toMatchObject([{ role: 'agent', kind: 'update-reminder', deliverAfter: iso(start + hours(4)), idempotencyKey: `${workflowId}:staff:update-reminder:${start + hours(4)}` }]);
+    expect(reminders[0]!.staffNotifications).toMatchObject([
+      { role: 'agent', kind: 'update-reminder', deliverAfter: iso(start + hours(4)), idempotencyKey: `${workflowId}:staff:update-reminder:${start + hours(4)}` },
+    ]);
     // An update at 9 h moves the next reminder to 13 h.
     const posted = take(eightHours, 'post-update', { message: 'Splicing' }, { atMs: start + hours(9) });
     const later = advance(incidentCase, posted, start + hours(13) - 1);
@@ -498,7 +583,13 @@ describe('fan-out outcomes', () => {
   it('O7, O8: a delivered recovery records the users told and the remedies paid', () => {
     const resolved = take(scopedIncident(), 'resolve');
     const delivered = effectDone(incidentCase, resolved, effectOf(resolved, 'fanout'), { ok: true, result: totals(1_200) }, resolved.nowMs + minutes(5));
-    expect(only(delivered, 'incident.recovery-delivered').data).toMatchObject({ kind: 'recovery', customers: 1_200, remediesPaid: 1_200, remedyAmountCents: 396_000, compensationPolicyVersion: 'compensation/2026.1' });
+    expect(only(delivered, 'incident.recovery-delivered').data).toMatchObject({
+      kind: 'recovery',
+      customers: 1_200,
+      remediesPaid: 1_200,
+      remedyAmountCents: 396_000,
+      compensationPolicyVersion: 'compensation/2026.1',
+    });
     expect(delivered.state.recovery).toEqual({ customers: 1_200, notificationsQueued: 2_400, remediesPaid: 1_200, remedyAmountCents: 396_000, completedAt: iso(delivered.nowMs) });
     expect(incidentOutcome(delivered.state).remediesPaid).toBe(1_200);
   });

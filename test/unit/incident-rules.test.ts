@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicies, readEnv } from '../../config';
 import { checkAction } from '../../domain/case-actions';
 import { defaultCompensationPolicy, formatAmount, remedyFor } from '../../domain/compensation-policy';
-import {
-  alertGroupDedupKey,
-  describeScopeQuery,
-  formatDuration,
-  incidentActions,
-  scopeFromLabels,
-  severityFromLabel,
-  worstSeverity,
-} from '../../domain/incident';
+import { alertGroupDedupKey, describeScopeQuery, formatDuration, incidentActions, scopeFromLabels, severityFromLabel, worstSeverity } from '../../domain/incident';
 import { monthlyAvailability } from '../../domain/incident-availability';
 import { defaultIncidentPolicy, noticeSchedule } from '../../domain/incident-policy';
 import { renderNotification, templateParams } from '../../domain/notification-templates';
@@ -89,7 +81,11 @@ describe('incident rules', () => {
 
   it('O6: refuses what the incident status does not allow and names bad input', () => {
     expect(checkAction(incidentActions, { action: 'submit-review', input: { summary: 's', rootCause: 'r' }, actorRole: 'agent' }, 'open')).toMatchObject({ ok: false, kind: 'refused' });
-    expect(checkAction(incidentActions, { action: 'classify', input: { severity: 'SEV9' }, actorRole: 'agent' }, 'open')).toMatchObject({ ok: false, kind: 'invalid-input', fields: [{ field: 'input.severity' }] });
+    expect(checkAction(incidentActions, { action: 'classify', input: { severity: 'SEV9' }, actorRole: 'agent' }, 'open')).toMatchObject({
+      ok: false,
+      kind: 'invalid-input',
+      fields: [{ field: 'input.severity' }],
+    });
     expect(checkAction(incidentActions, { action: 'set-scope', input: {}, actorRole: 'agent' }, 'open')).toMatchObject({ ok: false, fields: [{ field: 'input.services' }] });
     expect(checkAction(incidentActions, { action: 'publish-notice', input: {}, actorRole: 'auditor' }, 'open')).toMatchObject({ ok: false, kind: 'forbidden' });
   });
@@ -97,7 +93,10 @@ describe('incident rules', () => {
   it('O4/P1: incident and compensation policies are configurable per deployment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pledge-policy-'));
     const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ incident: { version: 'acme-inc/1', noticeSafetyMarginMinutes: 30 }, compensation: { version: 'acme-comp/1', tiers: [{ minOutageMinutes: 60, creditDays: 2 }] } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ incident: { version: 'acme-inc/1', noticeSafetyMarginMinutes: 30 }, compensation: { version: 'acme-comp/1', tiers: [{ minOutageMinutes: 60, creditDays: 2 }] } }),
+    );
     const policies = loadPolicies(readEnv({ PLEDGE_POLICY_FILE: file }));
     expect(policies.incident).toMatchObject({ version: 'acme-inc/1', noticeSafetyMarginMinutes: 30, noticeWithinMinutes: 120 });
     expect(remedyFor(policies.compensation, 59, 'home-100m')).toBeNull();

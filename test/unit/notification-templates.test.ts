@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatDateTime,
-  renderNotification,
-  resolveLocale,
-  templateIds,
-  templateParams,
-  type Locale,
-} from '../../domain/notification-templates';
+import { formatDateTime, renderNotification, resolveLocale, templateIds, templateParams, type Locale } from '../../domain/notification-templates';
 
 const allParams = { caseId: 'C-2026-000042', summary: 'Broadband down since Monday', message: 'A technician visits tomorrow.' };
 

@@ -40,7 +40,10 @@ describe('one transition at a time', () => {
     expect(deadline(state, 'result').state).toBe('pending');
 
     await harness.sleepUntil(Date.parse(deadline(state, 'result').dueAt!) + minutes(1));
-    const breached = await eventually(() => harness.state(handle), (current) => deadline(current, 'result').state === 'breached');
+    const breached = await eventually(
+      () => harness.state(handle),
+      (current) => deadline(current, 'result').state === 'breached',
+    );
     expect(breached.slaBreached).toBe(true);
     const types = await harness.eventTypes(state.caseId);
     expect(types.indexOf('sla.paused')).toBeLessThan(types.indexOf('complaint.customer-replied'));
@@ -59,7 +62,10 @@ describe('one transition at a time', () => {
     expect(deadline(state, 'result-1').state).toBe('pending');
 
     await harness.sleepUntil(Date.parse(deadline(state, 'result-1').dueAt!) + minutes(1));
-    const after = await eventually(() => harness.state(handle), (current) => deadline(current, 'result-1').state === 'breached');
+    const after = await eventually(
+      () => harness.state(handle),
+      (current) => deadline(current, 'result-1').state === 'breached',
+    );
     expect(deadline(after, 'result').state).toBe('met');
   });
 });
@@ -81,13 +87,21 @@ describe('incidents that must not wedge or outgrow their history', () => {
       const input = incidentInput({ caseId: `INC-2026-97${String(++sequence).padStart(4, '0')}`, startedAtMs, scope: { services: ['broadband'], regions: ['runtime-region'] } });
       const handle = await harness.env.client.workflow.start('incident', { taskQueue: 'case-runtime', workflowId: caseWorkflowId('incident', input.caseId), args: [input] });
       await sendAct(handle, 'publish-notice');
-      const failed = await eventually(() => handle.query(stateQuery), (state) => (state.details.fanoutFailures as unknown[]).length === 1, 60_000);
+      const failed = await eventually(
+        () => handle.query(stateQuery),
+        (state) => (state.details.fanoutFailures as unknown[]).length === 1,
+        60_000,
+      );
       expect((failed.details.fanoutFailures as Array<Record<string, unknown>>)[0]).toMatchObject({ kind: 'outage-notice', attempt: 1, retrying: false });
       const escalations = await sql`select role from staff_notifications where case_id = ${input.caseId} and kind like 'fanout-%-failed-%'`;
       expect(escalations.map((row) => row.role)).toEqual(['supervisor']);
 
       await sendAct(handle, 'resolve', { summary: 'Trunk repaired' });
-      await eventually(() => handle.query(stateQuery), (state) => (state.details.fanoutFailures as unknown[]).length === 2, 60_000);
+      await eventually(
+        () => handle.query(stateQuery),
+        (state) => (state.details.fanoutFailures as unknown[]).length === 2,
+        60_000,
+      );
       await sendAct(handle, 'submit-review', { summary: 'Fibre cut', rootCause: 'Roadworks' });
       const outcome = await handle.result();
       expect(outcome).toMatchObject({ status: 'closed' });
@@ -113,16 +127,29 @@ describe('incidents that must not wedge or outgrow their history', () => {
       ...incidentInput({ caseId: `INC-2026-97${String(++sequence).padStart(4, '0')}`, startedAtMs, scope: null, source: 'alertmanager', policy: { maxHistoryEventsPerRun: 2_500 } }),
       dedupKey: 'alertmanager|{}:{alertname="Storm"}',
     };
-    const batch = (slice: IncidentAlert[]) => ({ source: 'alertmanager' as const, sentBy: { id: 'key storm', role: 'alert-source' as const }, receivedAt: startsAt, groupKey: '{}:{alertname="Storm"}', alerts: slice });
+    const batch = (slice: IncidentAlert[]) => ({
+      source: 'alertmanager' as const,
+      sentBy: { id: 'key storm', role: 'alert-source' as const },
+      receivedAt: startsAt,
+      groupKey: '{}:{alertname="Storm"}',
+      alerts: slice,
+    });
     const workflowId = caseWorkflowId('incident', input.caseId);
     const handle = await harness.env.client.workflow.signalWithStart('incident', { taskQueue: 'case-runtime', workflowId, args: [input], signal: alertsSignal, signalArgs: [batch(alerts)] });
     const firstRunId = handle.signaledRunId;
-    await eventually(() => handle.query(stateQuery), (state) => (state.details.alerts as { total: number }).total === 500);
+    await eventually(
+      () => handle.query(stateQuery),
+      (state) => (state.details.alerts as { total: number }).total === 500,
+    );
     // Re-sends as the API delivers them: pages of the same group, nothing new in them.
     for (let resend = 0; resend < 2_000; resend += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, offset) => handle.signal(alertsSignal, batch(alerts.slice(((resend + offset) * 25) % 500, ((resend + offset) * 25) % 500 + 25)))));
+      await Promise.all(Array.from({ length: 50 }, (_, offset) => handle.signal(alertsSignal, batch(alerts.slice(((resend + offset) * 25) % 500, (((resend + offset) * 25) % 500) + 25)))));
     }
-    const state = await eventually(() => handle.query(stateQuery), (current) => (current.details.unchangedAlertBatches as number) === 2_000, 120_000);
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (current) => (current.details.unchangedAlertBatches as number) === 2_000,
+      120_000,
+    );
     expect(state.details.alerts).toEqual({ total: 500, firing: 500, resolved: 0 });
     expect(state.details.affectedCount).toBe(40);
     expect(deadline(state, 'repair')).toMatchObject({ state: 'pending', dueAt: new Date(startedAtMs + hours(48)).toISOString() });

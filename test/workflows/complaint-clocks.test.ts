@@ -12,7 +12,9 @@ const shanghai = (local: string) => Date.parse(`${local}+08:00`);
 
 /** The next 22:00 in Shanghai on a working day whose next day is a working day too. */
 async function nextWorkingEveningBeforeWorkingDay(): Promise<DateTime> {
-  let evening = DateTime.fromMillis(await harness.now(), { zone: 'Asia/Shanghai' }).plus({ days: 1 }).set({ hour: 22, minute: 0, second: 0, millisecond: 0 });
+  let evening = DateTime.fromMillis(await harness.now(), { zone: 'Asia/Shanghai' })
+    .plus({ days: 1 })
+    .set({ hour: 22, minute: 0, second: 0, millisecond: 0 });
   while (!isWorkingDay(shippedCalendar, evening).working || !isWorkingDay(shippedCalendar, evening.plus({ days: 1 })).working) evening = evening.plus({ days: 1 });
   return evening;
 }

@@ -50,9 +50,7 @@ describe('after the result', () => {
     await harness.act(handle, 'close', { reason: 'Third party closed the file' });
     expect(await handle.result()).toMatchObject({ status: 'closed', outcome: 'referred', rating: 2 });
     const caseId = (await harness.state(handle)).caseId;
-    expect(await harness.eventTypes(caseId)).toEqual(
-      expect.arrayContaining(['complaint.rated', 'complaint.disputed', 'complaint.arbitrated', 'complaint.referred', 'complaint.closed']),
-    );
+    expect(await harness.eventTypes(caseId)).toEqual(expect.arrayContaining(['complaint.rated', 'complaint.disputed', 'complaint.arbitrated', 'complaint.referred', 'complaint.closed']));
     const told = await harness.db.sql`select template from notifications where case_id = ${caseId} and channel = 'inbox' order by id`;
     expect(told.map((row) => row.template)).toEqual([
       'complaint.received',

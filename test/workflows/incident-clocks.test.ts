@@ -61,7 +61,10 @@ describe('incident clocks on the time-skipping server', () => {
     expect(await notices(before.caseId, 'incident.%')).toHaveLength(0);
 
     await env.sleep(minutes(1));
-    const after = await eventually(() => handle.query(stateQuery), (state) => notice(state).publishedAt !== null);
+    const after = await eventually(
+      () => handle.query(stateQuery),
+      (state) => notice(state).publishedAt !== null,
+    );
     expect(notice(after)).toMatchObject({ auto: true, late: false, latenessMinutes: 0 });
     const publishedAfterMs = Date.parse(notice(after).publishedAt!) - startedAtMs;
     expect(publishedAfterMs).toBeGreaterThanOrEqual(minutes(105));
@@ -69,7 +72,10 @@ describe('incident clocks on the time-skipping server', () => {
     expect(deadline(after, 'notice').state).toBe('met');
     expect(after.slaBreached).toBe(false);
     // Every affected user, once per channel: 4 inboxes + 2 e-mail addresses.
-    const sent = await eventually(() => notices(after.caseId, 'incident.outage-notice'), (rows) => rows.length === 6);
+    const sent = await eventually(
+      () => notices(after.caseId, 'incident.outage-notice'),
+      (rows) => rows.length === 6,
+    );
     expect(sent).toHaveLength(6);
     const published = (await events(after.caseId)).find((event) => event.type === 'incident.notice-published')!;
     expect(published.data).toMatchObject({ auto: true, late: false, affectedCount: 4 });
@@ -90,11 +96,16 @@ describe('incident clocks on the time-skipping server', () => {
           sentBy: { id: 'key test', role: 'alert-source' },
           receivedAt: new Date(now).toISOString(),
           groupKey: '{}:{alertname="Late"}',
-          alerts: [{ fingerprint: 'late1', status: 'firing', labels: { alertname: 'Late', service: 'broadband', region: 'clock-region', severity: 'critical' }, annotations: {}, startsAt, endsAt: null }],
+          alerts: [
+            { fingerprint: 'late1', status: 'firing', labels: { alertname: 'Late', service: 'broadband', region: 'clock-region', severity: 'critical' }, annotations: {}, startsAt, endsAt: null },
+          ],
         },
       ],
     });
-    const state = await eventually(() => handle.query(stateQuery), (current) => notice(current).publishedAt !== null);
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (current) => notice(current).publishedAt !== null,
+    );
     expect(Date.parse(notice(state).publishedAt!)).toBeLessThan(now + minutes(1));
     expect(notice(state)).toMatchObject({ auto: true, late: true, latenessMinutes: 60 });
     expect(state.priority).toBe('SEV1');
@@ -103,7 +114,12 @@ describe('incident clocks on the time-skipping server', () => {
     const recorded = await events(state.caseId);
     expect(recorded.find((event) => event.type === 'incident.notice-published')!.data).toMatchObject({ late: true, latenessMinutes: 60, alertDelayMinutes: 180 });
     expect(recorded.some((event) => event.type === 'sla.breached' && event.data.clock === 'notice')).toBe(true);
-    expect(await eventually(() => notices(state.caseId, 'incident.outage-notice'), (rows) => rows.length === 6)).toHaveLength(6);
+    expect(
+      await eventually(
+        () => notices(state.caseId, 'incident.outage-notice'),
+        (rows) => rows.length === 6,
+      ),
+    ).toHaveLength(6);
   });
 
   it('O5: repair escalates at exactly 48 h (not at 47 h 59 min), warns at 80 %, and reminds to post an update every 4 h', async () => {
@@ -119,7 +135,10 @@ describe('incident clocks on the time-skipping server', () => {
     expect(beforeEvents).toContain('sla.warned');
 
     await env.sleep(minutes(1));
-    const after = await eventually(() => handle.query(stateQuery), (state) => state.slaBreached);
+    const after = await eventually(
+      () => handle.query(stateQuery),
+      (state) => state.slaBreached,
+    );
     expect(deadline(after, 'repair')).toMatchObject({ state: 'breached', breachedAt: new Date(startedAtMs + minutes(48 * 60)).toISOString() });
     expect((await handle.describe()).typedSearchAttributes.get(caseSearchAttributes.slaBreached)).toBe(true);
     const escalation = await eventually(
@@ -138,7 +157,10 @@ describe('incident clocks on the time-skipping server', () => {
     expect(Date.parse(deadline(resolved, 'review').dueAt!)).toBe(addWorkingDays(testCalendar(now), resolvedAtMs, 5, testTimeZone).dueAtMs);
     expect(resolved.details.review).toMatchObject({ dueAt: deadline(resolved, 'review').dueAt });
 
-    const recovered = await eventually(() => handle.query(stateQuery), (state) => (state.details.recovery as { completedAt: string | null }).completedAt !== null);
+    const recovered = await eventually(
+      () => handle.query(stateQuery),
+      (state) => (state.details.recovery as { completedAt: string | null }).completedAt !== null,
+    );
     expect(recovered.details.recovery).toMatchObject({ customers: 4, remediesPaid: 4 });
     expect(await notices(recovered.caseId, 'incident.outage-notice')).toHaveLength(0);
     expect(await notices(recovered.caseId, 'incident.recovered-with-remedy')).toHaveLength(6);
@@ -147,7 +169,10 @@ describe('incident clocks on the time-skipping server', () => {
     expect(ledger.every((row) => row.policy_version === 'compensation/2026.1' && Number(row.amount_cents) > 0)).toBe(true);
 
     await env.sleep(minutes(24 * 60 + 1));
-    const reminded = await eventually(() => events(recovered.caseId), (rows) => rows.some((event) => event.type === 'incident.review-reminder'));
+    const reminded = await eventually(
+      () => events(recovered.caseId),
+      (rows) => rows.some((event) => event.type === 'incident.review-reminder'),
+    );
     expect(reminded.filter((event) => event.type === 'incident.review-reminder')).toHaveLength(1);
     expect((await handle.query(stateQuery)).status).toBe('resolved');
 
@@ -204,7 +229,10 @@ describe('alert groups (O2)', () => {
       signalArgs: [batch('firing')],
     });
     await handle.signal(alertsSignal, batch('resolved'));
-    await eventually(() => handle.query(stateQuery), (state) => state.status === 'resolved');
+    await eventually(
+      () => handle.query(stateQuery),
+      (state) => state.status === 'resolved',
+    );
     const group = await eventually(
       () => db.sql`select closed_at from incident_alert_groups where case_id = ${input.caseId}`,
       (rows) => rows[0]?.closed_at !== null,

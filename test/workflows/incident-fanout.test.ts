@@ -32,10 +32,20 @@ describe('incident fan-out', () => {
     const fanouts = (state: { details: Record<string, unknown> }) => state.details.fanouts as Fanout[];
 
     // Three hours after the start: the notice goes out at once (late), to every affected user.
-    const noticed = await eventually(() => handle.query(stateQuery), (state) => fanouts(state).length === 1, 120_000, 250);
+    const noticed = await eventually(
+      () => handle.query(stateQuery),
+      (state) => fanouts(state).length === 1,
+      120_000,
+      250,
+    );
     expect(noticed.details.affectedCount).toBe(customerCount);
     await handle.executeUpdate(actUpdate, { args: [{ action: 'resolve', input: { summary: 'Restored' }, actor: agent }] });
-    const recovered = await eventually(() => handle.query(stateQuery), (state) => fanouts(state).length === 2, 120_000, 250);
+    const recovered = await eventually(
+      () => handle.query(stateQuery),
+      (state) => fanouts(state).length === 2,
+      120_000,
+      250,
+    );
     const [notice, recovery] = fanouts(recovered) as [Fanout, Fanout];
 
     const perChannel = await db.sql<{ template: string; channel: string; rows: string; customers: string }[]>`
