@@ -11,6 +11,14 @@ export interface ActionRule<Status extends string> {
 
 export type ActionTable<Status extends string> = Record<string, ActionRule<Status>>;
 
+/**
+ * The actions of a table as a discriminated union, each with the input its zod schema parses to:
+ * what `decide` receives, so every rule reads typed fields instead of casting.
+ */
+export type ActionUnion<Table extends Record<string, { input: z.ZodType }>> = {
+  [Name in keyof Table & string]: { action: Name; input: z.output<Table[Name]['input']> };
+}[keyof Table & string];
+
 export type ActionCheck = { ok: true; input: Record<string, unknown> } | { ok: false; kind: 'unknown-action' | 'forbidden' | 'invalid-input' | 'refused'; message: string; fields?: FieldIssue[] };
 
 export interface FieldIssue {

@@ -12,15 +12,15 @@ import type { WorkingCalendar } from './working-calendar';
  * records what it returns; nothing here awaits, reads a clock or touches I/O, so each rule is
  * unit-tested without Temporal and a replay computes the same answers.
  */
-export interface CaseDefinition<Input, State extends CaseStateBase, Effect = never, Signal = never> {
+export interface CaseDefinition<Input, State extends CaseStateBase, Effect = never, Signal = never, Action extends TypedAction = TypedAction> {
   type: CaseType;
   actions: ActionTable<string>;
   /** The case as it opens: first state plus the intake events (recorded together, in one activity). */
   open(input: Input, ctx: CaseContext): { state: State } & Step<Effect>;
   /** Refusals the status table cannot express (time windows, earlier decisions); checked in the validator too. */
   refine?(state: State, request: ActionRequest, checked: ActionCheck, ctx: CaseContext): ActionCheck;
-  /** One action, already validated against the live state. */
-  decide(draft: State, action: ValidAction, ctx: CaseContext): Step<Effect>;
+  /** One action, already validated against the live state: its input is what the action's schema parsed. */
+  decide(draft: State, action: Action & { actor: Actor }, ctx: CaseContext): Step<Effect>;
   /** A clock warned or breached. */
   onClock(draft: State, event: ClockEvent, ctx: CaseContext): Step<Effect>;
   /** Something of the type's own fell due (auto-publish, reminders, the end of a window). */
@@ -62,10 +62,10 @@ export interface ActionRequest {
   actor: Actor;
 }
 
-export interface ValidAction {
+/** An action name with its parsed input; each case type narrows it to the union of its own (ActionUnion). */
+export interface TypedAction {
   action: string;
-  input: Record<string, unknown>;
-  actor: Actor;
+  input: unknown;
 }
 
 /** What a transition asks the runtime to do: events to record (with their messages), then effects. */

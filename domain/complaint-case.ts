@@ -3,7 +3,7 @@ import { clockStartedEvent, clockViews, isoOrNull, meetClocks, minutesClock, res
 import { allowedActions } from './case-actions';
 import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type Step } from './case-definition';
 import type { CaseState } from './case-state';
-import { complaintActions, complaintClocks, complaintNextStep, type ComplaintCategory, type ComplaintStatus } from './complaint';
+import { complaintActions, complaintClocks, complaintNextStep, type ComplaintAction, type ComplaintCategory, type ComplaintStatus } from './complaint';
 import type { NotificationRequest, StaffNotificationRequest, StepEvent } from './messages';
 import type { TemplateId } from './notification-templates';
 import { raisePriority, type Priority } from './priority';
@@ -72,7 +72,7 @@ const dayMs = 24 * 3600_000;
  * for information, warn at 80 % and escalate at breach; rating, dispute, arbitration, referral and
  * reopening; closure by itself once the dispute and reopen windows have passed.
  */
-export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string }, ComplaintState> = {
+export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string }, ComplaintState, never, never, ComplaintAction> = {
   type: 'complaint',
   actions: complaintActions,
 
@@ -144,51 +144,53 @@ export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string
     return refused ? { ok: false, kind: 'refused', message: `cannot ${request.action}: ${refused}` } : checked;
   },
 
-  decide(s, { action, input, actor }, ctx) {
-    const text = (key: string) => String(input[key] ?? '');
-    const tell = (templateId: TemplateId, message?: string) => ({ notifications: [tellCustomer(s, `${action}-${ctx.step}`, templateId, message)] });
+  decide(s, request, ctx) {
+    const { actor } = request;
+    const tell = (templateId: TemplateId, message?: string) => ({ notifications: [tellCustomer(s, `${request.action}-${ctx.step}`, templateId, message)] });
     const { firstResponse, fullResponse, preliminary } = complaintClocks;
     s.updatedAtMs = ctx.nowMs;
-    switch (action) {
-      case 'acknowledge':
+    switch (request.action) {
+      case 'acknowledge': {
+        const { message } = request.input;
         s.status = 'acknowledged';
-        return steps(event('complaint.acknowledged', actor, ctx, { message: text('message') }, tell('complaint.acknowledged', text('message'))), meetClocks(s.clocks, [firstResponse], ctx));
+        return steps(event('complaint.acknowledged', actor, ctx, { message }, tell('complaint.acknowledged', message)), meetClocks(s.clocks, [firstResponse], ctx));
+      }
       case 'assign':
-        s.assignee = text('assignee');
+        s.assignee = request.input.assignee;
         return steps(event('complaint.assigned', actor, ctx, { assignee: s.assignee }));
       case 'note':
-        return steps(event('complaint.note', actor, ctx, { text: text('text') }));
+        return steps(event('complaint.note', actor, ctx, { text: request.input.text }));
       case 'request-info': {
+        const { question } = request.input;
         s.statusBeforePause = s.status;
         s.status = 'awaiting-customer';
         // Asking the user is a response to them: it keeps the first-response promise.
-        const asked = event('complaint.info-requested', actor, ctx, { question: text('question') }, tell('complaint.info-requested', text('question')));
+        const asked = event('complaint.info-requested', actor, ctx, { question }, tell('complaint.info-requested', question));
         return steps(asked, meetClocks(s.clocks, [firstResponse], ctx), pauseAll(s, 'waiting for information from the user', ctx));
       }
       case 'customer-reply':
         s.status = s.statusBeforePause;
-        return steps(event('complaint.customer-replied', actor, ctx, { message: text('message') }), resumeAll(s, ctx));
-      case 'report-preliminary':
+        return steps(event('complaint.customer-replied', actor, ctx, { message: request.input.message }), resumeAll(s, ctx));
+      case 'report-preliminary': {
+        const { finding } = request.input;
         s.status = 'preliminary-reported';
-        return steps(
-          event('complaint.preliminary-reported', actor, ctx, { finding: text('finding') }, tell('complaint.preliminary', text('finding'))),
-          meetClocks(s.clocks, [firstResponse, fullResponse, preliminary], ctx),
-        );
+        return steps(event('complaint.preliminary-reported', actor, ctx, { finding }, tell('complaint.preliminary', finding)), meetClocks(s.clocks, [firstResponse, fullResponse, preliminary], ctx));
+      }
       case 'resolve':
         s.status = 'resolved';
-        s.resolution = { text: text('resolution'), atMs: ctx.nowMs };
+        s.resolution = { text: request.input.resolution, atMs: ctx.nowMs };
         return steps(
           event('complaint.resolved', actor, ctx, { resolution: s.resolution.text }, tell('complaint.resolved', s.resolution.text)),
           meetClocks(s.clocks, [firstResponse, fullResponse, preliminary, s.resultClock], ctx),
         );
       case 'rate':
-        s.rating = { rating: Number(input.rating), comment: (input.comment as string | undefined) ?? null };
+        s.rating = { rating: request.input.rating, comment: request.input.comment ?? null };
         return steps(event('complaint.rated', actor, ctx, s.rating));
       case 'dispute':
         s.status = 'disputed';
-        return steps(event('complaint.disputed', actor, ctx, { reason: text('reason') }));
+        return steps(event('complaint.disputed', actor, ctx, { reason: request.input.reason }));
       case 'arbitrate': {
-        s.arbitration = { decision: input.decision as 'uphold' | 'overturn', reasons: text('reasons') };
+        s.arbitration = { decision: request.input.decision, reasons: request.input.reasons };
         const upheld = s.arbitration.decision === 'uphold';
         const message = `${upheld ? 'upheld / 维持原处理结果' : 'overturned / 撤销原处理结果，重新调查'} — ${s.arbitration.reasons}`;
         if (upheld) {
@@ -205,26 +207,24 @@ export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string
       case 'refer-third-party':
         s.status = 'referred';
         s.outcome = 'referred';
-        s.referral = { body: text('body'), reference: text('reference') };
+        s.referral = { body: request.input.body, reference: request.input.reference };
         return steps(event('complaint.referred', actor, ctx, s.referral, tell('complaint.referred', `${s.referral.body} (${s.referral.reference})`)));
       case 'reopen': {
         s.status = 'acknowledged';
         s.resolution = null;
         s.arbitration = null;
         const clock = startNextResultClock(s, ctx);
-        const reopened = event('complaint.reopened', actor, ctx, { reason: text('reason'), resultDueAt: new Date(clock.dueAtMs).toISOString() }, tell('complaint.reopened'));
+        const reopened = event('complaint.reopened', actor, ctx, { reason: request.input.reason, resultDueAt: new Date(clock.dueAtMs).toISOString() }, tell('complaint.reopened'));
         return steps(reopened, [clockStartedEvent(clock, ctx)]);
       }
       case 'withdraw':
         s.status = 'closed';
         s.outcome = 'withdrawn';
         s.pause = null;
-        return steps(event('complaint.withdrawn', actor, ctx, { reason: input.reason ?? null }, tell('complaint.withdrawn')), cancelAll(s, ctx));
+        return steps(event('complaint.withdrawn', actor, ctx, { reason: request.input.reason ?? null }, tell('complaint.withdrawn')), cancelAll(s, ctx));
       case 'close':
         s.status = 'closed';
-        return steps(event('complaint.closed', actor, ctx, { reason: input.reason ?? null }, tell('complaint.closed')), cancelAll(s, ctx));
-      default:
-        return noStep;
+        return steps(event('complaint.closed', actor, ctx, { reason: request.input.reason ?? null }, tell('complaint.closed')), cancelAll(s, ctx));
     }
   },
 

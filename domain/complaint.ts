@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ActionTable } from './case-actions';
+import type { ActionTable, ActionUnion } from './case-actions';
 import { pastInstant } from './instants';
 import { priorities, type Priority } from './priority';
 
@@ -49,7 +49,7 @@ const inProgress = ['received', 'acknowledged', 'awaiting-customer', 'preliminar
 const notClosed = [...inProgress, 'resolved', 'disputed', 'referred'] as const;
 const text = (max = 4000) => z.string().trim().min(1).max(max);
 
-export const complaintActions: ActionTable<ComplaintStatus> = {
+export const complaintActions = {
   acknowledge: {
     roles: staff,
     from: ['received'],
@@ -134,7 +134,9 @@ export const complaintActions: ActionTable<ComplaintStatus> = {
     input: z.object({ reason: z.string().trim().max(1000).optional() }),
     describe: 'close the case',
   },
-};
+} satisfies ActionTable<ComplaintStatus>;
+
+export type ComplaintAction = ActionUnion<typeof complaintActions>;
 
 export function complaintNextStep(status: ComplaintStatus): string | null {
   switch (status) {

@@ -9,6 +9,7 @@ import {
   emptyScope,
   incidentActions,
   incidentNextStep,
+  type IncidentAction,
   mergeScopes,
   sameScope,
   scopeFromLabels,
@@ -137,7 +138,7 @@ const keptEntries = 20;
  * start (auto-published before the deadline if nobody does); repaired within 48 hours or escalated;
  * on recovery every affected user is told and compensated once; closed by the post-incident review.
  */
-export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, AlertBatch> = {
+export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, AlertBatch, IncidentAction> = {
   type: 'incident',
   actions: incidentActions,
 
@@ -226,22 +227,22 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     return checked;
   },
 
-  decide(s, { action, input, actor }, ctx) {
+  decide(s, request, ctx) {
+    const { actor } = request;
     s.updatedAtMs = ctx.nowMs;
-    switch (action) {
+    switch (request.action) {
       case 'classify':
-        return classify(s, input.severity as Severity, 'staff', actor, (input.reason as string | undefined) ?? null, ctx);
+        return classify(s, request.input.severity, 'staff', actor, request.input.reason ?? null, ctx);
       case 'set-scope':
-        return changeScope(s, { services: input.services as string[], regions: input.regions as string[] }, 'staff', actor);
+        return changeScope(s, { services: request.input.services, regions: request.input.regions }, 'staff', actor);
       case 'edit-notice':
-        s.notice.message = String(input.message);
+        s.notice.message = request.input.message;
         s.notice.editedBy = actor.id;
         return { events: [event('incident.notice-edited', actor, ctx, { message: s.notice.message })] };
       case 'publish-notice':
         return publishNotice(s, actor, false, ctx);
       case 'post-update': {
-        const message = String(input.message);
-        const notifyUsers = input.notifyUsers === true;
+        const { message, notifyUsers } = request.input;
         s.updates = [...s.updates, { at: new Date(ctx.nowMs).toISOString(), by: actor.id, message, notifiedUsers: notifyUsers }].slice(-keptEntries);
         s.nextUpdateReminderAtMs = ctx.nowMs + s.policy.updateEveryMinutes * 60_000;
         const posted = event('incident.update-posted', actor, ctx, { message, notifyUsers, nextUpdateDueAt: isoOrNull(s.nextUpdateReminderAtMs) });
@@ -250,25 +251,24 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         return { events: [posted], effects: notifyUsers ? [queueFanout(s, 'update', key, message)] : [] };
       }
       case 'resolve': {
-        const endedAt = input.endedAt ? Date.parse(String(input.endedAt)) : ctx.nowMs;
-        return resolveIncident(s, endedAt, actor, String(input.summary), 'manual', ctx);
+        const endedAt = request.input.endedAt ? Date.parse(request.input.endedAt) : ctx.nowMs;
+        return resolveIncident(s, endedAt, actor, request.input.summary, 'manual', ctx);
       }
       case 'submit-review': {
+        const { summary, rootCause, followUps } = request.input;
         s.status = 'closed';
-        s.review = { ...s.review, submittedAtMs: ctx.nowMs, summary: String(input.summary), rootCause: String(input.rootCause), followUps: (input.followUps as string[] | undefined) ?? [] };
+        s.review = { ...s.review, submittedAtMs: ctx.nowMs, summary, rootCause, followUps };
         const reviewClock = s.clocks[clockNames.review];
         if (reviewClock) meetClock(reviewClock, ctx.nowMs);
         const submitted = event('incident.review-submitted', actor, ctx, {
-          summary: s.review.summary,
-          rootCause: s.review.rootCause,
-          followUps: s.review.followUps,
+          summary,
+          rootCause,
+          followUps,
           dueAt: isoOrNull(reviewClock?.dueAtMs),
           late: reviewClock !== undefined && ctx.nowMs > reviewClock.dueAtMs,
         });
         return { events: [submitted, event('incident.closed', systemActor, ctx, {})] };
       }
-      default:
-        return noStep;
     }
   },
 

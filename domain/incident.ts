@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from './actors';
-import type { ActionTable } from './case-actions';
+import type { ActionTable, ActionUnion } from './case-actions';
 import { pastInstant } from './instants';
 
 /** O3: SEV1 is the worst. */
@@ -145,7 +145,7 @@ export type ManualIncident = z.infer<typeof manualIncidentSchema>;
 const staff = ['agent', 'supervisor'] as const;
 const text = (max = 4000) => z.string().trim().min(1).max(max);
 
-export const incidentActions: ActionTable<IncidentStatus> = {
+export const incidentActions = {
   classify: {
     roles: staff,
     from: ['open', 'resolved'],
@@ -188,7 +188,9 @@ export const incidentActions: ActionTable<IncidentStatus> = {
     input: z.object({ summary: text(8000), rootCause: text(), followUps: z.array(text(500)).max(50).default([]) }),
     describe: 'submit the post-incident review (O6); the incident closes',
   },
-};
+} satisfies ActionTable<IncidentStatus>;
+
+export type IncidentAction = ActionUnion<typeof incidentActions>;
 
 export function incidentNextStep(status: IncidentStatus, noticePublished: boolean): string | null {
   switch (status) {

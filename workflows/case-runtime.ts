@@ -1,8 +1,8 @@
 import { allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, log, proxyActivities, setHandler, sleep, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { systemActor } from '../domain/actors';
+import { systemActor, type Actor } from '../domain/actors';
 import { checkAction } from '../domain/case-actions';
-import { event, joinSteps, noStep, type ActionRequest, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from '../domain/case-definition';
+import { event, joinSteps, noStep, type ActionRequest, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step, type TypedAction } from '../domain/case-definition';
 import type { CaseState } from '../domain/case-state';
 import type { StepEvent } from '../domain/messages';
 import { fireDueEvents, nextEventAcrossMs } from '../domain/sla-clock';
@@ -34,8 +34,8 @@ export interface CaseEffects<Effect> {
   maxAttempts: number;
 }
 
-export interface CaseRun<Input, State extends CaseStateBase, Effect, Signal> {
-  definition: CaseDefinition<Input & { workflowId: string }, State, Effect, Signal>;
+export interface CaseRun<Input, State extends CaseStateBase, Effect, Signal, Action extends TypedAction> {
+  definition: CaseDefinition<Input & { workflowId: string }, State, Effect, Signal, Action>;
   input: Input;
   carried?: CarriedCase<State, Effect>;
   effects?: CaseEffects<Effect>;
@@ -56,7 +56,9 @@ const defaultMaxHistoryEvents = 8_000;
  * next clock event or wake-up; search attributes follow the state; long-lived cases continue as new
  * carrying their state. The case type supplies only pure rules (domain/).
  */
-export async function runCase<Input, State extends CaseStateBase, Effect = never, Signal = never>(run: CaseRun<Input, State, Effect, Signal>): Promise<State> {
+export async function runCase<Input, State extends CaseStateBase, Effect = never, Signal = never, Action extends TypedAction = TypedAction>(
+  run: CaseRun<Input, State, Effect, Signal, Action>,
+): Promise<State> {
   const { definition: def } = run;
   const workflowId = workflowInfo().workflowId;
   const lock = new Lock();
@@ -90,7 +92,9 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
         // Checked again now that it is this action's turn: an action before it may have changed the case.
         const input = check(request);
         const requestId = currentUpdateInfo()?.id;
-        await transition((draft, ctx) => def.decide(draft, { action: request.action, input, actor: request.actor }, ctx), { failUpdate: true, requestId });
+        // The input was parsed by this action's own schema, so it is the action's typed input.
+        const action = { action: request.action, input, actor: request.actor } as Action & { actor: Actor };
+        await transition((draft, ctx) => def.decide(draft, action, ctx), { failUpdate: true, requestId });
         return view();
       }),
     { validator: (request) => void check(request) },
