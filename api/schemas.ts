@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { complaintDetailsSchema, incidentDetailsSchema } from '../domain/case-details';
 import { caseTypes } from '../domain/case-types';
 
 export const deadlineSchema = z
@@ -32,7 +33,9 @@ export const caseStateSchema = z
     nextStep: z.string().nullable(),
     expectedCompletionAt: z.string().nullable(),
     allowedActions: z.array(z.string()),
-    details: z.record(z.string(), z.unknown()),
+    details: z
+      .union([complaintDetailsSchema.openapi('ComplaintDetails'), incidentDetailsSchema.openapi('IncidentDetails')])
+      .openapi({ description: "What the case's type shows: ComplaintDetails for a complaint, IncidentDetails for an incident" }),
   })
   .openapi('CaseState');
 

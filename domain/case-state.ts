@@ -1,4 +1,5 @@
 import type { Actor } from './actors';
+import type { CaseDetails } from './case-details';
 import type { CaseType } from './case-types';
 import type { DeadlineState } from './sla-clock';
 
@@ -32,7 +33,8 @@ export interface CaseState {
   nextStep: string | null;
   expectedCompletionAt: string | null;
   allowedActions: string[];
-  details: Record<string, unknown>;
+  /** One of the types' detail shapes; readers that do not narrow by `type` read its fields as unknown. */
+  details: CaseDetails & Record<string, unknown>;
 }
 
 export interface CaseAction {

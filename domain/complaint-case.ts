@@ -2,6 +2,7 @@ import { systemActor, type Actor } from './actors';
 import { clockStartedEvent, clockViews, isoOrNull, meetClocks, minutesClock, rescheduleProvisionalClocks, workingDaysClock } from './case-clocks';
 import { allowedActions } from './case-actions';
 import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type Step } from './case-definition';
+import type { ComplaintDetails } from './case-details';
 import type { CaseState } from './case-state';
 import { complaintActions, complaintClocks, complaintNextStep, type ComplaintAction, type ComplaintCategory, type ComplaintStatus } from './complaint';
 import type { NotificationRequest, StaffNotificationRequest, StepEvent } from './messages';
@@ -296,7 +297,7 @@ export const complaintCase: CaseDefinition<ComplaintInput & { workflowId: string
         referral: s.referral,
         reopenCount: s.reopenCount,
         timeZone: s.timeZone,
-      },
+      } satisfies ComplaintDetails,
     } satisfies CaseState;
   },
 

@@ -2,6 +2,7 @@ import { systemActor, type Actor } from './actors';
 import { clockViews, isoOrNull, minutesClock, rescheduleProvisionalClocks, workingDaysClock } from './case-clocks';
 import { allowedActions } from './case-actions';
 import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
+import type { IncidentDetails } from './case-details';
 import type { CaseState } from './case-state';
 import type { CompensationPolicy } from './compensation-policy';
 import {
@@ -474,7 +475,7 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         compensationPolicyVersion: s.compensation.version,
         fanouts: s.fanouts,
         fanoutFailures: s.fanoutFailures,
-      },
+      } satisfies IncidentDetails,
     } satisfies CaseState;
   },
 

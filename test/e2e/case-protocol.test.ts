@@ -1,6 +1,8 @@
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { caseStateSchema } from '../../api/schemas';
+import { complaintDetailsSchema, incidentDetailsSchema } from '../../domain/case-details';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
 import { createPledgeWorker } from '../../worker/worker';
 import { seedCustomer } from '../support/database';
@@ -54,6 +56,9 @@ describe('opening a case', () => {
       expect(events.body.events.map((event: { type: string }) => event.type)).toEqual(['complaint.received', 'sla.started', 'sla.started', 'sla.started']);
       expect(listed.body.cases.map((entry: { caseId: string }) => entry.caseId)).toContain(body.caseId);
       expect(read.body.deadlines).toEqual(body.deadlines);
+      // The document tells the truth: the answer parses with the schema /openapi.json publishes.
+      expect(caseStateSchema.safeParse(read.body).success).toBe(true);
+      expect(complaintDetailsSchema.strict().safeParse(read.body.details).success).toBe(true);
     } finally {
       worker.shutdown();
       await running;
@@ -90,6 +95,7 @@ describe('acting on a case', () => {
       (answer) => answer.body.details.fanouts.length === 1,
     );
     expect(state.body.details.fanouts).toHaveLength(1);
+    expect(incidentDetailsSchema.strict().safeParse(state.body.details).success).toBe(true);
     const events = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
     expect(events.body.events.filter((event: { type: string }) => event.type === 'incident.update-posted')).toHaveLength(1);
     const notices = await stack.db.sql`select customer_id from notifications where case_id = ${caseId} and template = 'incident.update' and channel = 'inbox'`;

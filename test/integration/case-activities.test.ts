@@ -43,7 +43,7 @@ function state(status: string, updatedAt: string): CaseState {
     nextStep: null,
     expectedCompletionAt: null,
     allowedActions: [],
-    details: {},
+    details: {} as CaseState['details'],
   };
 }
 
