@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { complaintCategories } from './complaint';
-import { incidentSources, severities } from './incident';
+import { incidentSources } from './incident';
 
 /**
  * What each case type shows in `details` (the `state` query, GET /v1/cases/{id}, the read model):
