@@ -14,9 +14,14 @@ api="http://127.0.0.1:${PORT:-3000}"
 say() { printf '\n== %s\n' "$*"; }
 now() { date +%s; }
 
-leftovers() {
+servers() {
   ps -eo pid,args | grep -E "temporal server start-dev|temporal-test-server|io\.temporal\.testserver|bin/postgres|alertmanager|vitest|$private" \
     | grep -vE "grep -E|fresh-clone-check" || true
+}
+# Servers already running before the check (another project's, a bench) are not this check's.
+before=$(servers | awk '{print $1}')
+leftovers() {
+  servers | awk -v before=" $(echo $before) " 'index(before, " " $1 " ") == 0'
 }
 
 cleanup() {
