@@ -15,6 +15,12 @@ import type { WorkingCalendar } from './working-calendar';
 export interface CaseDefinition<Input, State extends CaseStateBase, Effect = never, Signal = never, Action extends TypedAction = TypedAction> {
   type: CaseType;
   actions: ActionTable<string>;
+  /**
+   * Rules added after cases of this type were already running, by id. The runtime asks Temporal
+   * (`patched`) once when a case opens: a new case gets every rule, a case that opened before a
+   * rule existed keeps the behaviour it started with for its whole life. Rules read `ruleIsOn`.
+   */
+  laterRules?: readonly string[];
   /** The case as it opens: first state plus the intake events (recorded together, in one activity). */
   open(input: Input, ctx: CaseContext): { state: State } & Step<Effect>;
   /** Refusals the status table cannot express (time windows, earlier decisions); checked in the validator too. */
@@ -40,6 +46,8 @@ export interface CaseDefinition<Input, State extends CaseStateBase, Effect = nev
 
 /** What every case state holds, so the runtime can find the clocks and the pinned calendar. */
 export interface CaseStateBase {
+  /** The later rules this case opened with (absent in cases opened before any existed). */
+  rules?: Record<string, boolean>;
   caseId: string;
   workflowId: string;
   clocks: Record<string, SlaClock>;
@@ -49,6 +57,8 @@ export interface CaseStateBase {
 }
 
 export interface CaseContext {
+  /** At opening: which later rules this case gets (see CaseDefinition.laterRules). */
+  rules?: Record<string, boolean>;
   nowMs: number;
   /** The step number the transition's first event will take (stable keys for its messages). */
   step: number;
@@ -88,4 +98,9 @@ export function joinSteps<Effect>(...steps: Array<Step<Effect> | undefined>): St
 /** An event of the trail, stamped at the context's time. */
 export function event(type: string, actor: Actor, ctx: CaseContext, data: Record<string, unknown> = {}, messages: Pick<StepEvent, 'notifications' | 'staffNotifications'> = {}): StepEvent {
   return { type, actor, occurredAt: new Date(ctx.nowMs).toISOString(), data, ...messages };
+}
+
+/** Whether a case follows a rule added after cases of its type were already running. */
+export function ruleIsOn(state: Pick<CaseStateBase, 'rules'>, rule: string): boolean {
+  return state.rules?.[rule] === true;
 }

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, log, proxyActivities, setHandler, sleep, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, currentUpdateInfo, log, patched, proxyActivities, setHandler, sleep, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { systemActor, type Actor } from '../domain/actors';
 import { checkAction } from '../domain/case-actions';
@@ -71,12 +71,15 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
   let intakeRecorded = run.carried !== undefined;
 
   const context = (extra: Partial<CaseContext> = {}): CaseContext => ({ nowMs: Date.now(), step: lastStep + 1, ...extra });
-  const opening = run.carried ? undefined : def.open({ ...run.input, workflowId }, context());
+  // Asked once, before the first command: a case that opened before a rule existed never gets it.
+  const rules = run.carried ? undefined : Object.fromEntries((def.laterRules ?? []).map((rule) => [rule, patched(rule)]));
+  const opening = run.carried ? undefined : def.open({ ...run.input, workflowId }, context({ rules }));
   let state: State = run.carried?.state ?? opening!.state;
   const view = (): CaseState => def.view(state, context());
 
-  function check(request: ActionRequest) {
-    const checked = checkAction(def.actions, { action: request.action, input: request.input, actorRole: request.actor.role }, (view().status as string) ?? undefined);
+  /** New requests meet the action's request schema (the validator); applying it, replays included, its input schema. */
+  function check(request: ActionRequest, schema: 'request' | 'input') {
+    const checked = checkAction(def.actions, { action: request.action, input: request.input, actorRole: request.actor.role }, view().status, schema);
     return allowedInputOrThrow(def.refine ? def.refine(state, request, checked, context()) : checked);
   }
 
@@ -90,14 +93,14 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     (request) =>
       lock.run(async () => {
         // Checked again now that it is this action's turn: an action before it may have changed the case.
-        const input = check(request);
+        const input = check(request, 'input');
         const requestId = currentUpdateInfo()?.id;
         // The input was parsed by this action's own schema, so it is the action's typed input.
         const action = { action: request.action, input, actor: request.actor } as Action & { actor: Actor };
         await transition((draft, ctx) => def.decide(draft, action, ctx), { failUpdate: true, requestId });
         return view();
       }),
-    { validator: (request) => void check(request) },
+    { validator: (request) => void check(request, 'request') },
   );
   setHandler(calendarUpdatedSignal, (calendar) => void inbox.push({ kind: 'calendar', calendar }));
   if (run.signal) setHandler(run.signal, (signal) => void inbox.push({ kind: 'signal', signal }));

@@ -106,7 +106,11 @@ const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
       headers: idempotencyHeader,
       body: {
         required: false,
-        content: { 'application/json': { schema: z.object({ input: (rules.length === 1 ? rules[0]!.input : z.union(rules.map((rule) => rule.input) as never)).optional() }) } },
+        content: {
+          'application/json': {
+            schema: z.object({ input: (rules.length === 1 ? (rules[0]!.request ?? rules[0]!.input) : z.union(rules.map((rule) => rule.request ?? rule.input) as never)).optional() }),
+          },
+        },
       },
     },
     responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422, 500]) },
