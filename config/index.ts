@@ -73,6 +73,10 @@ const policyFileSchema = z.object({
       disputeWindowDays: z.number().int().positive().optional(),
       reopenWindowDays: z.number().int().positive().optional(),
       staffQuietHours: z.object({ from: clockTime, to: clockTime }).nullable().optional(),
+      awaitingCustomerReminderDays: z.number().positive().optional(),
+      awaitingCustomerCloseDays: z.number().positive().optional(),
+      arbitrationWorkingDays: z.number().int().positive().optional(),
+      referralReminderDays: z.number().positive().optional(),
     })
     .optional(),
   incident: z

@@ -2,8 +2,8 @@ import { systemActor } from './actors';
 import { event, type CaseContext } from './case-definition';
 import type { DeadlineView } from './case-state';
 import type { StepEvent } from './messages';
-import { deadlineState, meetClock, rescheduleClock, startClock, type SlaClock } from './sla-clock';
-import { addWorkingDays, type WorkingCalendar } from './working-calendar';
+import { deadlineState, meetClock, pauseClock, rescheduleClock, resumeClock, startClock, type SlaClock } from './sla-clock';
+import { addWorkingDays, addWorkingMs, workingMsBetween, type WorkingCalendar } from './working-calendar';
 
 /** The rules every case's clocks share: how they start, are shown, met and laid on a new calendar. */
 
@@ -97,4 +97,34 @@ function calendarFields(clock: SlaClock) {
 
 export function isoOrNull(ms: number | undefined | null): string | null {
   return ms === undefined || ms === null ? null : new Date(ms).toISOString();
+}
+
+/**
+ * C6/C7: pauses of a working-day clock stay on the calendar. Paused, it keeps the working time left
+ * until its due (and warning) time; resumed, that time is laid on the calendar again from the
+ * resume, so a due time never lands on a day off and a pause across a weekend or holiday does not
+ * stretch the deadline by calendar days. Hour clocks keep elapsed-time pauses (C3–C5).
+ */
+export function pauseOnWorkingTime(clock: SlaClock, nowMs: number, calendar: WorkingCalendar, timeZone: string): boolean {
+  if (!pauseClock(clock, nowMs)) return false;
+  if (clock.workingDays !== undefined) {
+    clock.workingMsLeft = workingMsBetween(calendar, nowMs, clock.dueAtMs, timeZone);
+    if (clock.warnedAtMs === undefined) clock.warnWorkingMsLeft = workingMsBetween(calendar, nowMs, clock.warnAtMs, timeZone);
+  }
+  return true;
+}
+
+/** Resumes a clock paused by pauseOnWorkingTime; answers the time it spent paused. */
+export function resumeOnWorkingTime(clock: SlaClock, nowMs: number, calendar: WorkingCalendar, timeZone: string): number {
+  if (clock.state !== 'paused' || clock.pausedAtMs === undefined) return 0;
+  if (clock.workingMsLeft === undefined) return resumeClock(clock, nowMs);
+  const pausedMs = nowMs - clock.pausedAtMs;
+  clock.pausedTotalMs += pausedMs;
+  clock.dueAtMs = addWorkingMs(calendar, nowMs, clock.workingMsLeft, timeZone);
+  if (clock.warnWorkingMsLeft !== undefined) clock.warnAtMs = addWorkingMs(calendar, nowMs, clock.warnWorkingMsLeft, timeZone);
+  clock.workingMsLeft = undefined;
+  clock.warnWorkingMsLeft = undefined;
+  clock.pausedAtMs = undefined;
+  clock.state = 'running';
+  return pausedMs;
 }

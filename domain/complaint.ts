@@ -49,12 +49,33 @@ const inProgress = ['received', 'acknowledged', 'awaiting-customer', 'preliminar
 const notClosed = [...inProgress, 'resolved', 'disputed', 'referred'] as const;
 const text = (max = 4000) => z.string().trim().min(1).max(max);
 
+/**
+ * C13: every response states the problem as understood, the handling steps and the expected
+ * completion time. Required of new requests; optional where the workflow applies an action, so
+ * responses recorded before the rule still replay.
+ */
+const responseContent = {
+  problem: text(2000).describe('the problem as understood (C13)'),
+  steps: text(4000).describe('the handling steps taken and to come (C13)'),
+  expectedCompletionAt: z.iso.datetime({ offset: true }).describe('when the user can expect completion (C13)'),
+};
+const withResponse = <Shape extends z.ZodRawShape>(shape: Shape) => ({
+  input: z.object({ ...shape, ...z.object(responseContent).partial().shape }),
+  request: z.object({ ...shape, ...responseContent }),
+});
+
+/** C2: account security is always handled first; staff may raise other priorities, never lower this one. */
+export function complaintPriorityRefusal(category: ComplaintCategory, priority: Priority | undefined): string | undefined {
+  if (category === 'account-security' && priority !== undefined && priority !== 'P1') return 'an account-security complaint is always P1 (C2)';
+  return undefined;
+}
+
 export const complaintActions = {
   acknowledge: {
     roles: staff,
     from: ['received'],
-    input: z.object({ message: text() }),
-    describe: 'first response to the user (C3/C4)',
+    ...withResponse({ message: text() }),
+    describe: 'first response to the user (C3/C4), with the problem as understood, the steps and the expected completion (C13)',
   },
   assign: {
     roles: staff,
@@ -83,13 +104,13 @@ export const complaintActions = {
   'report-preliminary': {
     roles: staff,
     from: ['received', 'acknowledged'],
-    input: z.object({ finding: text() }),
+    ...withResponse({ finding: text() }),
     describe: 'report the preliminary investigation to the user (C6)',
   },
   resolve: {
     roles: staff,
     from: ['received', 'acknowledged', 'preliminary-reported'],
-    input: z.object({ resolution: text() }),
+    ...withResponse({ resolution: text() }),
     describe: 'give the processing result to the user (C7)',
   },
   rate: {
@@ -127,6 +148,23 @@ export const complaintActions = {
     from: [...inProgress, 'disputed'],
     input: z.object({ reason: z.string().trim().max(2000).optional() }),
     describe: 'the user withdraws the complaint',
+  },
+  confirm: {
+    roles: onBehalfOfUser,
+    from: ['resolved'],
+    input: z.object({ comment: z.string().trim().max(2000).optional() }),
+    describe: 'the user confirms the result: the case closes before the dispute and reopen windows end (C11, C12)',
+  },
+  reclassify: {
+    roles: staff,
+    from: [...inProgress, 'disputed'],
+    input: z.object({
+      category: z.enum(complaintCategories).optional(),
+      priority: z.enum(priorities).optional(),
+      major: z.boolean().optional(),
+      reason: text(1000),
+    }),
+    describe: 'change category, priority or major after intake; the clocks are derived again (C2, C3–C5)',
   },
   close: {
     roles: staff,

@@ -23,6 +23,9 @@ export interface SlaClock {
   provisional?: boolean;
   /** Working-day clocks: their length, so a newly loaded calendar can lay them again. */
   workingDays?: number;
+  /** C6/C7 (later rule): while paused, the working time left until the due and the warning times. */
+  workingMsLeft?: number;
+  warnWorkingMsLeft?: number;
 }
 
 export type ClockEventKind = 'warned' | 'breached';

@@ -23,10 +23,27 @@ export interface ComplaintSlaPolicy {
   reopenWindowDays: number;
   /** C9: staff warnings inside these local hours wait for the next working hour; null = deliver at once. */
   staffQuietHours: { from: string; to: string } | null;
+  /** C14: a user asked for information is reminded after this many days, and the case closes after the second figure. Optional: cases opened before 0.3 lack them. */
+  awaitingCustomerReminderDays?: number;
+  awaitingCustomerCloseDays?: number;
+  /** C14: a dispute is arbitrated within this many working days. */
+  arbitrationWorkingDays?: number;
+  /** C14: while referred to a third party, staff are reminded this often. */
+  referralReminderDays?: number;
+}
+
+/** C14's figures, with the shipped defaults for cases whose pinned policy predates them. */
+export function waitingPolicy(policy: ComplaintSlaPolicy) {
+  return {
+    awaitingCustomerReminderDays: policy.awaitingCustomerReminderDays ?? 3,
+    awaitingCustomerCloseDays: policy.awaitingCustomerCloseDays ?? 14,
+    arbitrationWorkingDays: policy.arbitrationWorkingDays ?? 5,
+    referralReminderDays: policy.referralReminderDays ?? 7,
+  };
 }
 
 export const defaultComplaintSlaPolicy: ComplaintSlaPolicy = {
-  version: 'complaint-sla/2026.2',
+  version: 'complaint-sla/2026.3',
   firstResponseMinutes: { P1: 60, P2: 24 * 60, P3: 24 * 60, P4: 24 * 60 },
   majorFullResponseMinutes: 48 * 60,
   preliminaryWorkingDays: 3,
@@ -35,6 +52,10 @@ export const defaultComplaintSlaPolicy: ComplaintSlaPolicy = {
   disputeWindowDays: 7,
   reopenWindowDays: 7,
   staffQuietHours: { from: '22:00', to: '08:00' },
+  awaitingCustomerReminderDays: 3,
+  awaitingCustomerCloseDays: 14,
+  arbitrationWorkingDays: 5,
+  referralReminderDays: 7,
 };
 
 export interface DeploymentPolicies {

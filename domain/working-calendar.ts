@@ -70,3 +70,31 @@ export function calendarForYears(calendar: WorkingCalendar, fromYear: number, to
   }
   return { version: calendar.version, years };
 }
+
+/**
+ * C6/C7: how much working time lies between two instants: only the hours of working days count
+ * (a working day counts whole, 00:00–24:00 local, as "within N working days" ends at 24:00).
+ */
+export function workingMsBetween(calendar: WorkingCalendar, fromMs: number, toMs: number, timeZone: string): number {
+  let total = 0;
+  for (let day = DateTime.fromMillis(fromMs, { zone: timeZone }).startOf('day'); day.toMillis() < toMs; day = day.plus({ days: 1 })) {
+    if (!isWorkingDay(calendar, day).working) continue;
+    total += Math.max(0, Math.min(toMs, day.plus({ days: 1 }).toMillis()) - Math.max(fromMs, day.toMillis()));
+  }
+  return total;
+}
+
+/** The instant at which `workingMs` of working time has passed after `fromMs` (days off do not count). */
+export function addWorkingMs(calendar: WorkingCalendar, fromMs: number, workingMs: number, timeZone: string): number {
+  let left = workingMs;
+  let cursor = fromMs;
+  for (let day = DateTime.fromMillis(fromMs, { zone: timeZone }).startOf('day'); ; day = day.plus({ days: 1 })) {
+    const dayEnd = day.plus({ days: 1 }).toMillis();
+    if (isWorkingDay(calendar, day).working) {
+      const available = dayEnd - Math.max(cursor, day.toMillis());
+      if (left <= available) return Math.max(cursor, day.toMillis()) + left;
+      left -= available;
+    }
+    cursor = dayEnd;
+  }
+}

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { loadWorkingCalendar } from '../../config/calendar';
-import { classifyComplaintPriority, complaintIntakeSchema } from '../../domain/complaint';
+import { classifyComplaintPriority, complaintIntakeSchema, complaintPriorityRefusal } from '../../domain/complaint';
 import { calendarForYears } from '../../domain/working-calendar';
 import type { ComplaintInput } from '../../workflows/complaint';
 import { requireRole } from '../auth';
@@ -40,6 +40,8 @@ export function complaintRoutes(deps: ApiDeps) {
     if (!(await customerExists(deps.sql, intake.customerId)))
       throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
 
+    const refused = complaintPriorityRefusal(intake.category, intake.priority);
+    if (refused) throw new ApiError(422, 'invalid_request', refused, [{ field: 'priority', message: `${refused}; leave it out or send P1` }]);
     const { priority, reason } = classifyComplaintPriority(intake.category, intake.priority);
     // Pinned into the case: the years its working-day deadlines can reach.
     const intakeYear = new Date(intake.receivedAt ?? Date.now()).getUTCFullYear();

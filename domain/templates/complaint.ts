@@ -19,22 +19,26 @@ export const complaintTemplates = {
   'complaint.acknowledged': {
     'zh-CN': {
       subject: '您的投诉正在处理（案件编号 {caseId}）',
-      body: '您好：\n\n关于您的投诉（案件编号 {caseId}），客服人员回复如下：\n\n{message}',
+      body: '您好：\n\n关于您的投诉（案件编号 {caseId}），客服人员回复如下：\n\n{message}\n\n问题：{problem}\n处理步骤：{steps}\n预计完成时间：{expectedCompletion}',
     },
     en: {
       subject: 'Your complaint is being handled (case {caseId})',
-      body: 'Hello,\n\nAbout your complaint (case {caseId}), our agent writes:\n\n{message}',
+      body: 'Hello,\n\nAbout your complaint (case {caseId}), our agent writes:\n\n{message}\n\nThe problem as we understand it: {problem}\nWhat we are doing: {steps}\nExpected completion: {expectedCompletion}',
     },
   },
   // C7: the processing result; C10/C11: the user may rate or dispute it.
   'complaint.resolved': {
     'zh-CN': {
       subject: '您的投诉已有处理结果（案件编号 {caseId}）',
-      body: '您好：\n\n您的投诉（案件编号 {caseId}）处理结果如下：\n\n{message}\n\n' + '欢迎对本次处理进行评价；如对结果有异议，可提出申诉。',
+      body:
+        '您好：\n\n您的投诉（案件编号 {caseId}）处理结果如下：\n\n{message}\n\n问题：{problem}\n处理步骤：{steps}\n预计完成时间：{expectedCompletion}\n\n' +
+        '欢迎对本次处理进行评价；如对结果有异议，可提出申诉。',
     },
     en: {
       subject: 'Your complaint has been resolved (case {caseId})',
-      body: 'Hello,\n\nThe result of your complaint (case {caseId}):\n\n{message}\n\n' + 'Please rate how we handled it; if you disagree with the result, you can dispute it.',
+      body:
+        'Hello,\n\nThe result of your complaint (case {caseId}):\n\n{message}\n\nThe problem as we understand it: {problem}\nWhat we are doing: {steps}\nExpected completion: {expectedCompletion}\n\n' +
+        'Please rate how we handled it; if you disagree with the result, you can dispute it.',
     },
   },
   'complaint.closed': {
@@ -45,6 +49,27 @@ export const complaintTemplates = {
     en: {
       subject: 'Your complaint is closed (case {caseId})',
       body: 'Hello,\n\nYour complaint (case {caseId}) is now closed. Thank you for your feedback.',
+    },
+  },
+  // C14: a user who has not answered is reminded once, then the case closes with a notice.
+  'complaint.info-reminder': {
+    'zh-CN': {
+      subject: '提醒：请补充投诉信息（案件编号 {caseId}）',
+      body: '您好：\n\n我们仍在等待您补充以下信息，以便继续处理您的投诉（案件编号 {caseId}）：\n\n{message}\n\n如在提出请求后 {days} 天内仍未收到回复，本案件将结案。',
+    },
+    en: {
+      subject: 'Reminder: we need more information (case {caseId})',
+      body: 'Hello,\n\nWe are still waiting for the following to continue with your complaint (case {caseId}):\n\n{message}\n\nIf we have no answer within {days} days of our request, the case will be closed.',
+    },
+  },
+  'complaint.closed-unanswered': {
+    'zh-CN': {
+      subject: '您的投诉已结案（案件编号 {caseId}）',
+      body: '您好：\n\n由于 {days} 天内未收到您补充的信息，您的投诉（案件编号 {caseId}）已结案。如仍需处理，欢迎随时重新提出投诉。',
+    },
+    en: {
+      subject: 'Your complaint is closed (case {caseId})',
+      body: 'Hello,\n\nWe did not hear back from you within {days} days, so your complaint (case {caseId}) is closed. You are welcome to complain again at any time.',
     },
   },
   // The clocks pause until the user answers.
@@ -62,11 +87,11 @@ export const complaintTemplates = {
   'complaint.preliminary': {
     'zh-CN': {
       subject: '您的投诉初步调查结果（案件编号 {caseId}）',
-      body: '您好：\n\n您的投诉（案件编号 {caseId}）初步调查结果如下：\n\n{message}\n\n我们将继续处理并尽快给出最终处理结果。',
+      body: '您好：\n\n您的投诉（案件编号 {caseId}）初步调查结果如下：\n\n{message}\n\n问题：{problem}\n处理步骤：{steps}\n预计完成时间：{expectedCompletion}\n\n我们将继续处理并尽快给出最终处理结果。',
     },
     en: {
       subject: 'Preliminary finding on your complaint (case {caseId})',
-      body: 'Hello,\n\nThe preliminary finding on your complaint (case {caseId}):\n\n{message}\n\nWe will give you the final result as soon as possible.',
+      body: 'Hello,\n\nThe preliminary finding on your complaint (case {caseId}):\n\n{message}\n\nThe problem as we understand it: {problem}\nWhat we are doing: {steps}\nExpected completion: {expectedCompletion}\n\nWe will give you the final result as soon as possible.',
     },
   },
   // C11: the outcome of platform arbitration.

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
+/** C13: every response states the problem as understood, the steps and the expected completion. */
+const response = { problem: 'Evening slowdowns', steps: 'Measure the line, then fix the uplink', expectedCompletionAt: '2030-01-01T10:00:00+08:00' };
+
 // The whole stack as ops staff meet it: real Temporal dev server, real worker, real Postgres, HTTP.
 let stack: RunningStack;
 
@@ -46,7 +49,7 @@ describe('a complaint over HTTP against the real stack', () => {
 
     const acknowledged = await call('POST', `/v1/cases/${caseId}/actions/acknowledge`, {
       key: keys.agent,
-      body: { input: { message: 'We are checking your bill' } },
+      body: { input: { message: 'We are checking your bill', ...response } },
       headers: { 'x-actor-name': 'alice' },
     });
     expect(acknowledged.status).toBe(200);
@@ -100,12 +103,12 @@ describe('a complaint over HTTP against the real stack', () => {
       expect(response.status, `${action}: ${JSON.stringify(response.body)}`).toBe(200);
       return response.body;
     };
-    await act('acknowledge', { message: 'We are measuring your line' });
+    await act('acknowledge', { message: 'We are measuring your line', ...response });
     expect((await act('request-info', { question: 'When exactly does it slow down?' })).status).toBe('awaiting-customer');
     expect((await act('customer-reply', { message: 'From 20:00 to 23:00' })).status).toBe('acknowledged');
     await act('assign', { assignee: 'network-team' });
-    await act('report-preliminary', { finding: 'Congestion on the district uplink' });
-    await act('resolve', { resolution: 'The uplink was doubled on 24 Nov' });
+    await act('report-preliminary', { finding: 'Congestion on the district uplink', ...response });
+    await act('resolve', { resolution: 'The uplink was doubled on 24 Nov', ...response });
     await act('rate', { rating: 3, comment: 'Took a while' });
     await act('dispute', { reason: 'Still slow at 22:00' });
     const forbidden = await call('POST', `/v1/cases/${caseId}/actions/arbitrate`, { key: keys.agent, body: { input: { decision: 'uphold', reasons: 'x' } } });

@@ -47,15 +47,25 @@ export interface Stepped<State, Effect> extends CaseAt<State> {
 
 export type Refusal = Extract<ActionCheck, { ok: false }>;
 
-/** `def.open` as the runtime calls it at the start of a case: the workflow id added, step 1. */
+/**
+ * `def.open` as the runtime calls it at the start of a case: the workflow id added, step 1. The
+ * runtime hands a new case every later rule (`patched()` is true) and a case from an old history
+ * none; pass `rules` (e.g. `allRules(def)`) for the first, leave it out for the second.
+ */
 export function openCase<Input extends { caseId: string; workflowId: string }, State extends CaseStateBase, Effect, Signal>(
   def: CaseDefinition<Input, State, Effect, Signal>,
   input: Omit<Input, 'workflowId'>,
   nowMs: number,
+  options: { rules?: Record<string, boolean> } = {},
 ): Stepped<State, Effect> {
   const workflowId = caseWorkflowId(def.type, input.caseId);
-  const opened = def.open({ ...input, workflowId } as Input, { nowMs, step: 1 });
+  const opened = def.open({ ...input, workflowId } as Input, { nowMs, step: 1, ...(options.rules ? { rules: options.rules } : {}) });
   return { ok: true, state: opened.state, lastStep: opened.events.length, nowMs, events: opened.events, effects: opened.effects ?? [] };
+}
+
+/** The later rules of a case type as a new case gets them: every one on (or those named, on; the rest off). */
+export function allRules(def: { laterRules?: readonly string[] }, only?: readonly string[]): Record<string, boolean> {
+  return Object.fromEntries((def.laterRules ?? []).map((rule) => [rule, only ? only.includes(rule) : true]));
 }
 
 /**

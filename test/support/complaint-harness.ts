@@ -39,6 +39,12 @@ export function complaintInput(caseId: string, overrides: Partial<ComplaintInput
   };
 }
 
+/** C13: responses state the problem, the steps and the expected completion; tests that do not care get these. */
+export function withResponseContent(action: string, input: Record<string, unknown>): Record<string, unknown> {
+  if (!['acknowledge', 'report-preliminary', 'resolve'].includes(action)) return input;
+  return { problem: 'A duplicate charge', steps: 'Billing refunds the second charge', expectedCompletionAt: '2030-01-01T10:00:00+08:00', ...input };
+}
+
 /** A time-skipping server, a migrated Postgres and a running worker for one test file. */
 export class ComplaintHarness {
   env!: TestWorkflowEnvironment;
@@ -68,7 +74,7 @@ export class ComplaintHarness {
   }
 
   act(handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}, role: StaffRole = 'agent'): Promise<CaseState> {
-    return handle.executeUpdate(actUpdate, { args: [{ action, input, actor: { id: `${role}/test`, role } }] });
+    return handle.executeUpdate(actUpdate, { args: [{ action, input: withResponseContent(action, input), actor: { id: `${role}/test`, role } }] });
   }
 
   /** The refusal message of an action the workflow must turn down. */

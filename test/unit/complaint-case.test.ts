@@ -4,7 +4,26 @@ import type { Actor, ActorRole } from '../../domain/actors';
 import { classifyComplaintPriority, complaintActions, complaintStatuses, type ComplaintStatus } from '../../domain/complaint';
 import { complaintCase, complaintOutcome, type ComplaintInput, type ComplaintState } from '../../domain/complaint-case';
 import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
-import { act, accepted, actorOf, advance, complaintInput, days, hours, iso, minutes, only, openCase, refused, shanghai, typesOf, viewOf, type CaseAt, type Stepped } from '../support/case-rules';
+import {
+  act,
+  accepted,
+  actorOf,
+  advance,
+  allRules,
+  complaintInput,
+  days,
+  hours,
+  iso,
+  minutes,
+  only,
+  openCase,
+  refused,
+  shanghai,
+  typesOf,
+  viewOf,
+  type CaseAt,
+  type Stepped,
+} from '../support/case-rules';
 
 /** The table indexed by any action name, as the tests walk it. */
 const actionTable: ActionTable<ComplaintStatus> = complaintActions;
@@ -45,14 +64,15 @@ const upheld = { decision: 'uphold', reasons: 'The refund left our bank on 18 No
 const overturned = { decision: 'overturn', reasons: 'The refund never left our bank' };
 
 /** A valid input for every action of the table (the test below fails when an action is added without one). */
+const response = { problem: 'You were charged twice for November', steps: 'Billing checks the batch and refunds the second charge', expectedCompletionAt: '2026-11-20T10:00:00+08:00' };
 const validInput: Record<string, Record<string, unknown>> = {
-  acknowledge: { message: 'We are checking your bill' },
+  acknowledge: { message: 'We are checking your bill', ...response },
   assign: { assignee: 'billing-team' },
   note: { text: 'Duplicate batch on 3 Nov' },
   'request-info': { question: 'Which card was charged twice?' },
   'customer-reply': { message: 'The Visa ending 42' },
-  'report-preliminary': { finding: 'A billing batch ran twice' },
-  resolve: { resolution: 'The second charge was refunded' },
+  'report-preliminary': { finding: 'A billing batch ran twice', ...response },
+  resolve: { resolution: 'The second charge was refunded', ...response },
   rate: { rating: 4, comment: 'Quick' },
   dispute: { reason: 'The refund has not arrived' },
   arbitrate: upheld,
@@ -60,6 +80,8 @@ const validInput: Record<string, Record<string, unknown>> = {
   reopen: { reason: 'Charged twice again' },
   withdraw: { reason: 'Sorted it out myself' },
   close: { reason: 'Referral answered' },
+  confirm: { comment: 'Thanks, all good' },
+  reclassify: { priority: 'P2', reason: 'The customer is a business line' },
 };
 
 /** How a complaint reaches each status, one step an hour; the `resolved` one was disputed and upheld, so a referral may follow. */
@@ -119,7 +141,7 @@ describe('complaint actions against the action table', () => {
 
   it('D6, C10–C12: the user acts only on their own steps; an auditor, an alert source or the system never acts', () => {
     const byRole = (role: ActorRole) => Object.keys(complaintActions).filter((action) => actionTable[action]!.roles.includes(role));
-    expect(byRole('customer')).toEqual(['customer-reply', 'rate', 'dispute', 'reopen', 'withdraw']);
+    expect(byRole('customer')).toEqual(['customer-reply', 'rate', 'dispute', 'reopen', 'withdraw', 'confirm']);
     expect(byRole('supervisor')).toEqual(Object.keys(complaintActions));
     expect(byRole('agent')).toEqual(Object.keys(complaintActions).filter((action) => action !== 'arbitrate'));
     for (const role of ['auditor', 'alert-source', 'system'] as const) expect(byRole(role)).toEqual([]);
@@ -496,7 +518,14 @@ describe('messages to the user', () => {
         customerId: 'cust-1',
         caseId,
         templateId: 'complaint.acknowledged',
-        params: { caseId, summary: 'Charged twice for November', message: validInput.acknowledge!.message },
+        params: {
+          caseId,
+          summary: 'Charged twice for November',
+          message: validInput.acknowledge!.message,
+          problem: response.problem,
+          steps: response.steps,
+          expectedCompletion: '2026-11-20 10:00 (Asia/Shanghai)',
+        },
       },
     ]);
   });
@@ -512,4 +541,112 @@ describe('messages to the user', () => {
 it('every status of the table is reachable by the fixture paths', () => {
   expect(Object.keys(pathTo).sort()).toEqual([...complaintStatuses].sort());
   for (const status of complaintStatuses) expect(reach(status).state.status).toBe(status);
+});
+
+describe('promise fidelity (later rules: cases opened from 0.3 on)', () => {
+  const withRules = (overrides: Partial<ComplaintInput> = {}, atMs = tuesday10) => openCase(complaintCase, complaintInput(caseId, atMs, overrides), atMs, { rules: allRules(complaintCase) });
+
+  it('C12: staff cannot close a resolved complaint while the user may still dispute or reopen it; the user can confirm early', () => {
+    const resolved = take(take(withRules(), 'acknowledge'), 'resolve');
+    const refusal = refused(attempt(resolved, 'close', supervisor, resolved.nowMs + days(1)));
+    expect(refusal).toMatchObject({ kind: 'refused' });
+    expect(refusal.message).toContain('closes by itself then, or earlier when the user confirms');
+    expect(viewOf(complaintCase, resolved).allowedActions).not.toContain('close');
+    expect(viewOf(complaintCase, resolved).allowedActions).toContain('confirm');
+    const confirmed = take(resolved, 'confirm', { comment: 'All good' }, agent);
+    expect(typesOf(confirmed)).toEqual(['complaint.confirmed', 'complaint.closed']);
+    expect(confirmed.events[0]!.actor).toEqual({ id: 'cust-1', role: 'customer' });
+    expect(confirmed.events[0]!.data).toMatchObject({ recordedBy: agent.id });
+    expect(confirmed.state.status).toBe('closed');
+  });
+
+  it('C12: a complaint opened before the rule keeps the close it opened with', () => {
+    const resolved = take(take(open(), 'acknowledge'), 'resolve');
+    expect(typesOf(take(resolved, 'close'))).toContain('complaint.closed');
+  });
+
+  it('C2: reclassifying to account security makes it P1 and lays the first-response clock on 60 minutes', () => {
+    const opened = withRules({ category: 'billing', priority: 'P3' });
+    const reclassified = take(opened, 'reclassify', { category: 'account-security', reason: 'The caller reports a stolen password' }, agent, opened.nowMs + minutes(10));
+    expect(reclassified.state).toMatchObject({ category: 'account-security', priority: 'P1' });
+    expect(typesOf(reclassified)).toEqual(['complaint.reclassified', 'sla.rescheduled']);
+    expect(clock(reclassified, 'firstResponse').dueAtMs).toBe(tuesday10 + minutes(60));
+  });
+
+  it('C2: an account-security complaint cannot be lowered below P1; major adds the full-response clock', () => {
+    const opened = withRules({ category: 'account-security', priority: 'P1' });
+    const lowered = refused(attempt(opened, 'reclassify', agent, opened.nowMs + minutes(5), { priority: 'P3', reason: 'no' }));
+    expect(lowered).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.priority', message: 'an account-security complaint is always P1 (C2)' }] });
+    const major = take(opened, 'reclassify', { major: true, reason: 'Several accounts affected' });
+    expect(typesOf(major)).toEqual(['complaint.reclassified', 'sla.started']);
+    expect(clock(major, 'fullResponse').dueAtMs).toBe(tuesday10 + hours(48));
+  });
+
+  it('C6, C7: a pause from Friday 17:00 to Monday 10:00 keeps the working time left, laid on the calendar again', () => {
+    const thursday = shanghai('2026-11-19T09:00');
+    const opened = withRules({}, thursday);
+    // Preliminary: 3 working days (Fri 20, Mon 23, Tue 24) → due at the end of Tue 24 Nov.
+    expect(clock(opened, 'preliminary').dueAtMs).toBe(shanghai('2026-11-25T00:00'));
+    const paused = take(opened, 'request-info', validInput['request-info'], agent, shanghai('2026-11-20T17:00'));
+    const resumed = take(paused, 'customer-reply', validInput['customer-reply'], customer, shanghai('2026-11-23T10:00'));
+    // 55 h of working time were left (Fri 17–24, Mon, Tue); from Mon 10:00: Mon 14 h, Tue 24 h, then 17 h of Wed.
+    expect(clock(resumed, 'preliminary').dueAtMs).toBe(shanghai('2026-11-25T17:00'));
+    // Hour clocks keep elapsed time: C4's 24 h first response was met by the request for information.
+    expect(clock(resumed, 'firstResponse').state).toBe('met');
+  });
+
+  it('C6, C7: without the rule (cases opened before it) a pause moves the due time by the calendar time paused', () => {
+    const thursday = shanghai('2026-11-19T09:00');
+    const paused = take(open({}, thursday), 'request-info', validInput['request-info'], agent, shanghai('2026-11-20T17:00'));
+    const resumed = take(paused, 'customer-reply', validInput['customer-reply'], customer, shanghai('2026-11-23T10:00'));
+    expect(clock(resumed, 'preliminary').dueAtMs).toBe(shanghai('2026-11-27T17:00'));
+  });
+
+  it('C9: a P1 warning is never held for quiet hours', () => {
+    const opened = withRules({ priority: 'P1' }, shanghai('2026-11-17T22:12'));
+    const warned = advance(complaintCase, opened, shanghai('2026-11-17T23:01'));
+    const warning = only(warned, 'sla.warned');
+    expect(warning.data).toMatchObject({ at: iso(shanghai('2026-11-17T23:00')), staffNotifiedAt: iso(shanghai('2026-11-17T23:00')) });
+  });
+
+  it('C9: a warning that quiet hours would hold past its breach is delivered at once', () => {
+    // P2: 24 h first response, warned at 80 % (19 h 12 min), i.e. 23:12 for a complaint received at 04:00; due 04:00 next day, before 08:00.
+    const opened = withRules({ priority: 'P2' }, shanghai('2026-11-17T04:00'));
+    const warned = advance(complaintCase, opened, shanghai('2026-11-17T23:13'));
+    expect(only(warned, 'sla.warned').data).toMatchObject({ staffNotifiedAt: iso(shanghai('2026-11-17T23:12')) });
+  });
+
+  it('C13: a response must say the problem as understood, the steps and the expected completion; the user reads them', () => {
+    const opened = withRules();
+    const missing = refused(attempt(opened, 'acknowledge', agent, opened.nowMs + minutes(5), { message: 'We are on it' }));
+    expect(missing.fields?.map((field) => field.field).sort()).toEqual(['input.expectedCompletionAt', 'input.problem', 'input.steps']);
+    const acknowledged = take(opened, 'acknowledge');
+    const message = only(acknowledged, 'complaint.acknowledged').notifications![0]!;
+    expect(message.params).toMatchObject({ problem: response.problem, steps: response.steps, expectedCompletion: '2026-11-20 10:00 (Asia/Shanghai)' });
+  });
+
+  it('C14: a user asked for information is reminded after 3 days; the case closes with a notice after 14', () => {
+    const asked = take(withRules(), 'request-info');
+    const askedAt = asked.nowMs;
+    expect(complaintCase.nextWakeAtMs!(asked.state)).toBe(askedAt + days(3));
+    const reminded = advance(complaintCase, asked, askedAt + days(3));
+    expect(typesOf(reminded)).toEqual(['complaint.info-reminder']);
+    expect(only(reminded, 'complaint.info-reminder').notifications![0]!.templateId).toBe('complaint.info-reminder');
+    const closed = advance(complaintCase, reminded, askedAt + days(14));
+    expect(typesOf(closed)).toEqual(['complaint.closed', 'sla.cancelled']);
+    expect(closed.state).toMatchObject({ status: 'closed', outcome: 'unanswered' });
+    expect(only(closed, 'complaint.closed').notifications![0]!.templateId).toBe('complaint.closed-unanswered');
+  });
+
+  it('C14: a dispute is arbitrated within 5 working days on its own clock; a referral reminds staff every 7 days', () => {
+    const disputed = take(take(take(withRules(), 'acknowledge'), 'resolve'), 'dispute', validInput.dispute, customer);
+    expect(typesOf(disputed)).toEqual(['complaint.disputed', 'sla.started']);
+    expect(clock(disputed, 'arbitration').workingDays).toBe(5);
+    const upheldCase = take(disputed, 'arbitrate', upheld, supervisor);
+    expect(clock(upheldCase, 'arbitration').state).toBe('met');
+    const referred = take(upheldCase, 'refer-third-party');
+    const reminded = advance(complaintCase, referred, referred.nowMs + days(7));
+    expect(typesOf(reminded)).toEqual(['complaint.referral-reminder']);
+    expect(only(reminded, 'complaint.referral-reminder').staffNotifications![0]).toMatchObject({ role: 'agent', kind: 'complaint.referral-reminder' });
+  });
 });

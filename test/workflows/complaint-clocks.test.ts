@@ -19,11 +19,20 @@ async function nextWorkingEveningBeforeWorkingDay(): Promise<DateTime> {
   return evening;
 }
 
+/** Minutes on working days between two instants, counted one by one (independent of the arithmetic under test). */
+function workingMinutes(fromMs: number, toMs: number): number {
+  let count = 0;
+  for (let at = fromMs; at + 60_000 <= toMs + 1_000; at += 60_000) {
+    if (isWorkingDay(shippedCalendar, DateTime.fromMillis(at, { zone: 'Asia/Shanghai' }).startOf('day')).working) count++;
+  }
+  return count;
+}
+
 beforeAll(() => harness.start());
 afterAll(() => harness.stop());
 
 describe('quiet hours (C9)', () => {
-  it('C9: a warning raised in quiet hours reaches staff at the next working hour; the event keeps its exact time', async () => {
+  it('C9: a P1 warning raised in quiet hours (22:48) is delivered at once, never after its breach; the event keeps its exact time', async () => {
     // 22:00 in Shanghai on a working day followed by one: a P1 warns at 22:48, inside quiet hours (22:00–08:00).
     const evening = await nextWorkingEveningBeforeWorkingDay();
     await harness.sleepUntil(evening.toMillis());
@@ -34,7 +43,21 @@ describe('quiet hours (C9)', () => {
     const warned = (await harness.eventsOnceRecorded(caseId, 'sla.warned')).find((event) => event.type === 'sla.warned')!;
     expect(Date.parse(String(warned.data.at))).toBe(openedAt + minutes(48));
     const [agentNote] = await harness.db.sql`select deliver_after from staff_notifications where case_id = ${caseId} and kind = 'sla.warned'`;
-    expect(agentNote!.deliver_after.getTime()).toBe(evening.plus({ days: 1 }).set({ hour: 8 }).toMillis());
+    expect(agentNote!.deliver_after.getTime()).toBe(openedAt + minutes(48));
+  });
+
+  it('C9: a warning in quiet hours that can still arrive before its breach waits for the next working hour', async () => {
+    // A P3 received at 11:00 warns at 06:12 the next (working) day, 80 % of 24 h, and breaches at 11:00: held to 08:00.
+    const evening = await nextWorkingEveningBeforeWorkingDay();
+    await harness.sleepUntil(evening.set({ hour: 11 }).toMillis());
+    const handle = await harness.open({ priority: 'P3' });
+    const openedAt = Date.parse((await harness.state(handle)).openedAt);
+    await harness.env.sleep(hours(19) + minutes(13));
+    const caseId = (await harness.state(handle)).caseId;
+    await harness.eventsOnceRecorded(caseId, 'sla.warned');
+    const [agentNote] = await harness.db.sql`select deliver_after from staff_notifications where case_id = ${caseId} and kind = 'sla.warned'`;
+    const nextMorning = DateTime.fromMillis(openedAt, { zone: 'Asia/Shanghai' }).plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0, millisecond: 0 });
+    expect(agentNote!.deliver_after.getTime()).toBe(nextMorning.toMillis());
   });
 });
 
@@ -116,7 +139,7 @@ describe('working-day clocks (C6, C7)', () => {
 });
 
 describe('pausing while waiting on the user', () => {
-  it('C6, C7: a 2-day wait for the user moves the deadlines by exactly the paused time, and the timeline says why', async () => {
+  it('C6, C7: a 2-day wait for the user moves the working-day deadlines by the working time paused, and the timeline says why', async () => {
     const handle = await harness.open();
     const before = await harness.state(handle);
     await harness.env.sleep(hours(1));
@@ -140,10 +163,12 @@ describe('pausing while waiting on the user', () => {
     const pausedMs = Number(resumedAt.data.pausedMs);
     expect(pausedMs).toBeGreaterThanOrEqual(days(2));
     expect(pausedMs).toBeLessThan(days(2) + 5_000);
+    // Days off inside the pause do not count: the deadline moves by the working time paused, minute for minute.
+    const pausedFrom = Date.parse(pausedAt.occurredAt.toISOString());
     for (const name of ['preliminary', 'result']) {
       const was = before.deadlines.find((deadline) => deadline.name === name)!;
       const now = resumed.deadlines.find((deadline) => deadline.name === name)!;
-      expect(Date.parse(now.dueAt!) - Date.parse(was.dueAt!)).toBe(pausedMs);
+      expect(workingMinutes(Date.parse(was.dueAt!), Date.parse(now.dueAt!))).toBe(workingMinutes(pausedFrom, pausedFrom + pausedMs));
     }
   });
 });

@@ -32,7 +32,9 @@ describe('after the result', () => {
     const resolved = await harness.act(handle, 'resolve', { resolution: 'Refunded' });
     expect(resolved.deadlines.every((deadline) => deadline.state === 'met')).toBe(true);
     expect(resolved.expectedCompletionAt).toBe(resolved.details.disputeAndReopenUntil);
-    expect(resolved.allowedActions).toEqual(expect.arrayContaining(['rate', 'dispute', 'reopen', 'close']));
+    expect(resolved.allowedActions).toEqual(expect.arrayContaining(['rate', 'dispute', 'reopen', 'confirm']));
+    // C12: staff cannot cut the user's windows short.
+    expect(resolved.allowedActions).not.toContain('close');
     expect(resolved.allowedActions).not.toContain('refer-third-party');
   });
 
