@@ -1,16 +1,17 @@
 /**
  * Records the histories of full case lives on the time-skipping server into test/histories/, where
  * the replay test checks that today's workflow code still replays them. Files are named
- * `<workflowType>-<scenario>.json`. Re-record only when a change is meant to be incompatible and is
- * guarded by versioning (patched) — never to make the replay test pass.
+ * `<workflowType>-<scenario>.json`. A recorded history is never recorded again (cases that ran
+ * that code replay it): a scenario whose files all exist is skipped, and no file is overwritten.
+ * New behaviour gets a new scenario and new files.
  *
- *   npx tsx scripts/record-history.ts              # every scenario
- *   npx tsx scripts/record-history.ts incident     # only one scenario (complaint, incident, storm)
+ *   npx tsx scripts/record-history.ts              # every scenario not yet recorded
+ *   npx tsx scripts/record-history.ts fidelity     # only one scenario (see `scenarios` below)
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caseWorkflowId } from '../domain/case-types';
 import { defaultComplaintSlaPolicy } from '../domain/sla-policy';
@@ -27,8 +28,11 @@ const taskQueue = 'record-history';
 const agent = { id: 'agent/recorder', role: 'agent' as const };
 const only = process.argv[2];
 
+const historyFile = (name: string) => join(repoRoot, 'test', 'histories', `${name}.json`);
+
 async function save(name: string, history: Parameters<typeof historyToJSON>[0]): Promise<void> {
-  const file = join(repoRoot, 'test', 'histories', `${name}.json`);
+  const file = historyFile(name);
+  if (existsSync(file)) throw new Error(`${file} exists: recorded histories are never recorded again; add a new scenario`);
   writeFileSync(file, historyToJSON(history));
   console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
 }
@@ -198,12 +202,61 @@ async function alertStormScenario(env: TestWorkflowEnvironment, db: TestDatabase
   await save('incident-alert-storm-last-run', await handle.fetchHistory());
 }
 
-const scenarios = { complaint: complaintScenario, incident: incidentScenario, storm: alertStormScenario };
+/**
+ * The later complaint rules (0.3): a complaint reclassified to account security, acknowledged with
+ * the C13 content, waiting on the user past the reminder, answered, resolved and confirmed by the
+ * user; another disputed past its arbitration deadline, upheld, referred and reminded about.
+ */
+async function fidelityScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  const calendar = testCalendar(await env.currentTimeMs());
+  const start = (caseId: string) => env.client.workflow.start('complaint', { taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [complaintInput(caseId, calendar)] });
+  const response = { problem: 'Charged twice for November', steps: 'Billing refunds the second charge', expectedCompletionAt: new Date((await env.currentTimeMs()) + 5 * 24 * 3600_000).toISOString() };
+
+  const confirmed = await start('CMP-2026-000004');
+  await act(confirmed, 'reclassify', { category: 'account-security', reason: 'The card was used by someone else' });
+  await act(confirmed, 'acknowledge', { message: 'We blocked the card', ...response });
+  await act(confirmed, 'request-info', { question: 'When did you last use the card?' });
+  await env.sleep(4 * 24 * 3600_000); // the reminder after 3 days
+  await act(confirmed, 'customer-reply', { message: 'On the 2nd' });
+  await act(confirmed, 'resolve', { resolution: 'Refunded and a new card sent', ...response });
+  await act(confirmed, 'confirm', { comment: 'Thank you' });
+  await confirmed.result();
+  await save('complaint-fidelity-reclassified-reminded-confirmed', await confirmed.fetchHistory());
+
+  const referred = await start('CMP-2026-000005');
+  await act(referred, 'acknowledge', { message: 'Checking', ...response });
+  await act(referred, 'resolve', { resolution: 'The charge was correct', ...response });
+  await act(referred, 'dispute', { reason: 'It was not' });
+  await env.sleep(9 * 24 * 3600_000); // past the 5-working-day arbitration deadline: warned, breached
+  await referred.executeUpdate(actUpdate, {
+    args: [{ action: 'arbitrate', input: { decision: 'uphold', reasons: 'The contract says so' }, actor: { id: 'supervisor/recorder', role: 'supervisor' } }],
+  });
+  await act(referred, 'refer-third-party', { body: 'Internet Society of China', reference: 'ISC-2026-0001' });
+  await env.sleep(8 * 24 * 3600_000); // a referral reminder after 7 days
+  await act(referred, 'close', { reason: 'The third party upheld the result' });
+  await referred.result();
+  await save('complaint-fidelity-arbitration-breached-referred', await referred.fetchHistory());
+}
+
+const scenarios = {
+  complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
+  incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
+  storm: { record: alertStormScenario, files: ['incident-alert-storm-first-run', 'incident-alert-storm-last-run'] },
+  fidelity: { record: fidelityScenario, files: ['complaint-fidelity-reclassified-reminded-confirmed', 'complaint-fidelity-arbitration-breached-referred'] },
+};
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {
   const worker = await createPledgeWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
   await worker.runUntil(async () => {
-    for (const [type, record] of Object.entries(scenarios)) if (!only || only === type) await record(env, db);
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      if (only && only !== name) continue;
+      if (scenario.files.every((file) => existsSync(historyFile(file)))) {
+        console.log(`${name}: already recorded (${scenario.files.join(', ')})`);
+        continue;
+      }
+      await scenario.record(env, db);
+    }
   });
 } finally {
   await env.teardown();
