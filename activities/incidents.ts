@@ -15,8 +15,14 @@ import { notificationRows, type BatchNotificationRequest } from '../notification
 export interface IncidentPageInput {
   incidentWorkflowId: string;
   caseId: string;
-  /** Prefix of every notification key of this fan-out, e.g. `<workflowId>:notice`; also the key of its recipient snapshot. */
+  /** Prefix of every notification key of this fan-out, e.g. `<workflowId>:notice`. */
   notificationKeyPrefix: string;
+  /**
+   * The key of this fan-out's recipient snapshot: one per fan-out (the child's workflow id), so a
+   * notice sent again to a wider scope snapshots the newcomers while the notification keys skip
+   * those already told. Fan-outs started before it existed use the notification prefix.
+   */
+  recipientsKey?: string;
   kind: FanoutKind;
   /** The scopes the recipients were taken from (a fan-out started before snapshots existed takes its snapshot from them). */
   scopes: IncidentScope[];
@@ -45,6 +51,7 @@ const templateOf: Record<FanoutKind, TemplateId> = {
   'outage-notice': 'incident.outage-notice',
   update: 'incident.update',
   recovery: 'incident.recovered',
+  correction: 'incident.correction',
 };
 
 /** Tells the server the page is alive (fan-out pages heartbeat); a no-op when called outside an activity, as in tests. */
@@ -78,10 +85,9 @@ export function createIncidentActivities(sql: postgres.Sql) {
       heartbeatIfActivity({ afterCustomerId: input.afterCustomerId });
       return sql.begin(async (tx) => {
         // A fan-out started before recipient snapshots existed takes its snapshot at its next page.
-        if ((await findFanoutSnapshot(tx, input.notificationKeyPrefix)) === undefined) {
-          await snapshotFanoutRecipients(tx, input.notificationKeyPrefix, input.scopes);
-        }
-        const recipients = await pageFanoutRecipients(tx, input.notificationKeyPrefix, input.afterCustomerId, input.pageSize);
+        const recipientsKey = input.recipientsKey ?? input.notificationKeyPrefix;
+        if ((await findFanoutSnapshot(tx, recipientsKey)) === undefined) await snapshotFanoutRecipients(tx, recipientsKey, input.scopes);
+        const recipients = await pageFanoutRecipients(tx, recipientsKey, input.afterCustomerId, input.pageSize);
         heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length });
         const ledger: LedgerEntry[] = [];
         const requests: BatchNotificationRequest[] = recipients.flatMap(({ customer }) => {

@@ -27,7 +27,7 @@ export const complaintDetailsSchema = z.object({
 });
 export type ComplaintDetails = z.infer<typeof complaintDetailsSchema>;
 
-const fanoutKind = z.enum(['outage-notice', 'update', 'recovery']);
+const fanoutKind = z.enum(['outage-notice', 'update', 'recovery', 'correction']);
 const scope = z.object({ services: z.array(z.string()), regions: z.array(z.string()) });
 
 export const incidentDetailsSchema = z.object({
@@ -76,6 +76,7 @@ export const incidentDetailsSchema = z.object({
     }),
   ),
   fanoutFailures: z.array(z.object({ number: z.number().int(), kind: fanoutKind, attempt: z.number().int(), error: z.string(), retrying: z.boolean() })),
+  dismissal: z.object({ reason: z.string(), by: z.string(), at: instant, correction: z.boolean() }).nullable(),
 });
 export type IncidentDetails = z.infer<typeof incidentDetailsSchema>;
 

@@ -1,12 +1,13 @@
 import { systemActor, type Actor } from './actors';
 import { clockViews, isoOrNull, minutesClock, rescheduleProvisionalClocks, workingDaysClock } from './case-clocks';
 import { allowedActions } from './case-actions';
-import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
+import { event, joinSteps, noStep, ruleIsOn, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
 import type { IncidentDetails } from './case-details';
 import type { CaseState } from './case-state';
 import type { CompensationPolicy } from './compensation-policy';
 import {
   defaultSeverity,
+  describeScopeQuery,
   emptyScope,
   incidentActions,
   incidentNextStep,
@@ -26,7 +27,7 @@ import {
 } from './incident';
 import { noticeSchedule, type IncidentPolicy } from './incident-policy';
 import type { FanoutKind, IncidentMessage, StaffNotificationRequest, StepEvent } from './messages';
-import { meetClock } from './sla-clock';
+import { cancelClock, meetClock } from './sla-clock';
 import type { WorkingCalendar } from './working-calendar';
 
 export interface IncidentInput {
@@ -116,7 +117,16 @@ export interface IncidentState extends CaseStateBase {
   alerts: Record<string, IncidentAlert>;
   affected: { count: number; query: string };
   noticedScopes: IncidentScope[];
-  notice: { message: string; editedBy?: string; publishedAtMs?: number; publishedBy?: string; auto?: boolean; supersededByRecovery?: boolean };
+  notice: {
+    message: string;
+    editedBy?: string;
+    publishedAtMs?: number;
+    publishedBy?: string;
+    auto?: boolean;
+    supersededByRecovery?: boolean;
+    /** O4 (rule o4-told-means-told): the auto-publish fell due with nobody in scope; supervisors were escalated then, once. */
+    heldAtMs?: number;
+  };
   updates: { at: string; by: string; message: string; notifiedUsers: boolean }[];
   nextUpdateReminderAtMs: number;
   endedAtMs?: number;
@@ -127,7 +137,20 @@ export interface IncidentState extends CaseStateBase {
   fanouts: Array<{ kind: FanoutKind } & FanoutTotals>;
   fanoutFailures: { number: number; kind: FanoutKind; attempt: number; error: string; retrying: boolean }[];
   unchangedBatches: number;
+  /** O2/P5: a false alarm closed by a supervisor. */
+  dismissal?: { reason: string; by: string; atMs: number; correction: boolean };
 }
+
+/**
+ * Incident rules added after incidents were already running (see CaseDefinition.laterRules): an
+ * incident opened before a rule existed keeps the behaviour it started with.
+ */
+export const incidentRules = {
+  /** O4: an auto-publish that would reach nobody does not meet the notice clock; it waits for a scope. */
+  toldMeansTold: 'o4-told-means-told',
+  /** C14/O6: an overdue review keeps reminding (supervisors) until it is submitted. */
+  reviewRemindersAfterBreach: 'review-reminders-after-breach',
+} as const;
 
 const clockNames = { notice: 'notice', repair: 'repair', review: 'review' } as const;
 const minutesBetween = (fromMs: number, toMs: number) => Math.round((toMs - fromMs) / 60_000);
@@ -142,6 +165,7 @@ const keptEntries = 20;
 export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, AlertBatch, IncidentAction> = {
   type: 'incident',
   actions: incidentActions,
+  laterRules: Object.values(incidentRules),
 
   open(input, ctx) {
     const startedAtMs = Date.parse(input.startedAt);
@@ -149,6 +173,7 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     const schedule = noticeSchedule(policy, startedAtMs);
     const clockOptions = { policyVersion: policy.version, startedAtMs, warnAtFraction: policy.warnAtFraction };
     const state: IncidentState = {
+      ...(ctx.rules ? { rules: ctx.rules } : {}),
       caseId: input.caseId,
       workflowId: input.workflowId,
       clocks: {
@@ -214,6 +239,10 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     if (noticeOut(s) && (request.action === 'publish-notice' || request.action === 'edit-notice')) {
       return { ok: false, kind: 'refused', message: `the outage notice was already published at ${isoOrNull(s.notice.publishedAtMs) ?? 'recovery'}; post an update instead` };
     }
+    // O4: publishing to nobody would meet the clock with nobody told.
+    if (request.action === 'publish-notice' && ruleIsOn(s, incidentRules.toldMeansTold) && nobodyInScope(s)) {
+      return { ok: false, kind: 'refused', message: 'nobody is in the scope yet, so the notice would reach nobody; set the scope (set-scope) and it is published at once if it is due' };
+    }
     if (request.action === 'resolve' && checked.input.endedAt !== undefined) {
       const endedAt = Date.parse(String(checked.input.endedAt));
       if (endedAt < s.startedAtMs || endedAt > ctx.nowMs) {
@@ -270,6 +299,8 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         });
         return { events: [submitted, event('incident.closed', systemActor, ctx, {})] };
       }
+      case 'dismiss':
+        return dismiss(s, actor, request.input.reason, request.input.message, ctx);
     }
   },
 
@@ -326,7 +357,8 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
           s.noticedScopes.push(s.scope);
           effects.push(queueFanout(s, 'outage-notice', `${s.workflowId}:notice`, s.notice.message));
         }
-        return joinSteps({ events: [scopeSet], effects }, effect.source === 'labels' ? resolveIfAllAlertsResolved(s, effect.actor, ctx) : noStep);
+        const resolved = effect.source === 'labels' ? resolveIfAllAlertsResolved(s, effect.actor, ctx) : noStep;
+        return joinSteps({ events: [scopeSet], effects }, resolved, publishHeldNotice(s, ctx));
       }
       case 'close-alert-group': {
         const released = outcome.ok ? ((outcome.result as { released?: number } | undefined)?.released ?? 0) : 0;
@@ -364,13 +396,11 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
   nextWakeAtMs(s) {
     const candidates: number[] = [];
     if (s.status === 'open') {
-      if (s.notice.publishedAtMs === undefined) candidates.push(noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs);
+      // O4: a notice held for want of a scope is published when a scope's count comes back, not by a timer.
+      if (s.notice.publishedAtMs === undefined && !noticeHeld(s)) candidates.push(noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs);
       candidates.push(s.nextUpdateReminderAtMs);
     }
-    const reviewDueAtMs = s.clocks[clockNames.review]?.dueAtMs;
-    if (s.status === 'resolved' && s.review.nextReminderAtMs !== undefined && reviewDueAtMs !== undefined && s.review.nextReminderAtMs < reviewDueAtMs) {
-      candidates.push(s.review.nextReminderAtMs);
-    }
+    if (reviewReminderDue(s)) candidates.push(s.review.nextReminderAtMs!);
     return candidates.length ? Math.min(...candidates) : undefined;
   },
 
@@ -378,7 +408,8 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     const steps: Step<IncidentEffect>[] = [];
     // O4: nobody published by start + 2 h − margin: Pledge publishes the draft itself (at once when late).
     if (s.status === 'open' && s.notice.publishedAtMs === undefined && ctx.nowMs >= noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs) {
-      steps.push(publishNotice(s, systemActor, true, ctx));
+      // O4 (told means told): with nobody in scope the notice is held and supervisors asked for a scope.
+      steps.push(ruleIsOn(s, incidentRules.toldMeansTold) && nobodyInScope(s) ? holdNotice(s, ctx) : publishNotice(s, systemActor, true, ctx));
     }
     // O5: while open, a reminder to post an update every N hours without one.
     while (s.status === 'open' && ctx.nowMs >= s.nextUpdateReminderAtMs) {
@@ -394,11 +425,26 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       );
       steps.push({ events: [event('incident.update-reminder', systemActor, ctx, { at: isoOrNull(at), lastUpdateAt: s.updates.at(-1)?.at ?? null }, { staffNotifications: [message] })] });
     }
-    // O6: while the review is pending and not yet due, a reminder every so often.
+    // O6: while the review is pending and not yet due, a reminder every so often; C14 (rule
+    // review-reminders-after-breach): after its due time too, to supervisors, until it is submitted.
     const reviewDueAtMs = s.clocks[clockNames.review]?.dueAtMs;
-    while (s.status === 'resolved' && s.review.nextReminderAtMs !== undefined && reviewDueAtMs !== undefined && ctx.nowMs >= s.review.nextReminderAtMs && s.review.nextReminderAtMs < reviewDueAtMs) {
-      const at = s.review.nextReminderAtMs;
-      s.review.nextReminderAtMs += s.policy.reviewReminderEveryMinutes * 60_000;
+    while (reviewReminderDue(s) && ctx.nowMs >= s.review.nextReminderAtMs!) {
+      const at = s.review.nextReminderAtMs!;
+      s.review.nextReminderAtMs = at + s.policy.reviewReminderEveryMinutes * 60_000;
+      if (reviewDueAtMs !== undefined && at >= reviewDueAtMs) {
+        const overdueMinutes = minutesBetween(reviewDueAtMs, at);
+        const message = staffMessage(
+          s,
+          'review-overdue',
+          'supervisor',
+          'post-incident review OVERDUE',
+          `The review was due by ${isoOrNull(reviewDueAtMs)} and is ${formatOverdue(overdueMinutes)} overdue: submit it (submit-review).`,
+          at,
+        );
+        const data = { at: isoOrNull(at), dueAt: isoOrNull(reviewDueAtMs), overdue: true, overdueMinutes, escalatedTo: 'supervisor' };
+        steps.push({ events: [event('incident.review-reminder', systemActor, ctx, data, { staffNotifications: [message] })] });
+        continue;
+      }
       const message = staffMessage(s, 'review-reminder', 'agent', 'post-incident review due', `The review is due by ${isoOrNull(reviewDueAtMs)} (submit-review).`, at);
       steps.push({ events: [event('incident.review-reminder', systemActor, ctx, { at: isoOrNull(at), dueAt: isoOrNull(reviewDueAtMs) }, { staffNotifications: [message] })] });
     }
@@ -428,7 +474,7 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       updatedAt: new Date(s.updatedAtMs).toISOString(),
       slaBreached: s.slaBreached,
       deadlines,
-      nextStep: incidentNextStep(s.status, published),
+      nextStep: incidentNextStep(s.status, published, s.notice.heldAtMs !== undefined),
       expectedCompletionAt:
         pending
           .map((deadline) => deadline.dueAt)
@@ -475,6 +521,7 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         compensationPolicyVersion: s.compensation.version,
         fanouts: s.fanouts,
         fanoutFailures: s.fanoutFailures,
+        dismissal: s.dismissal ? { reason: s.dismissal.reason, by: s.dismissal.by, at: new Date(s.dismissal.atMs).toISOString(), correction: s.dismissal.correction } : null,
       } satisfies IncidentDetails,
     } satisfies CaseState;
   },
@@ -494,6 +541,31 @@ export function incidentOutcome(s: IncidentState): IncidentOutcome {
 
 const noticeOut = (s: IncidentState) => s.notice.publishedAtMs !== undefined || s.notice.supersededByRecovery === true;
 
+/**
+ * O4: whether a notice published now would reach nobody: no scope, or nobody in it by a count of
+ * this very scope. A count still on its way (an action's validator can run before the scope's
+ * count comes back) or one that failed is no proof of nobody.
+ */
+const nobodyInScope = (s: IncidentState) => scopeIsEmpty(s.scope) || (s.affected.count === 0 && s.affected.query === describeScopeQuery(affectedScopes(s)));
+
+/** O4 (rule o4-told-means-told): the auto-publish fell due with nobody to tell; it waits for a scope. */
+const noticeHeld = (s: IncidentState) => ruleIsOn(s, incidentRules.toldMeansTold) && s.notice.heldAtMs !== undefined && nobodyInScope(s);
+
+/** O6 reminders before the review's due time; C14 (rule review-reminders-after-breach) after it too. */
+function reviewReminderDue(s: IncidentState): boolean {
+  const dueAtMs = s.clocks[clockNames.review]?.dueAtMs;
+  if (s.status !== 'resolved' || s.review.nextReminderAtMs === undefined || dueAtMs === undefined) return false;
+  return ruleIsOn(s, incidentRules.reviewRemindersAfterBreach) || s.review.nextReminderAtMs < dueAtMs;
+}
+
+/** "2 d 4 h", "45 min": how long a deadline has passed, for staff. */
+function formatOverdue(minutes: number): string {
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  return [days ? `${days} d` : '', hours ? `${hours} h` : '', rest || (!days && !hours) ? `${rest} min` : ''].filter(Boolean).join(' ');
+}
+
 function alertCounts(s: IncidentState) {
   const all = Object.values(s.alerts);
   return { total: all.length, firing: all.filter((alert) => alert.status === 'firing').length, resolved: all.filter((alert) => alert.status === 'resolved').length };
@@ -506,7 +578,9 @@ function affectedScopes(s: IncidentState): IncidentScope[] {
 
 function outageRecord(s: IncidentState): OutageRecord {
   const reach = affectedScopes(s).reduce(mergeScopes, emptyScope);
-  return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt: s.startedAt, endedAt: isoOrNull(s.endedAtMs) };
+  // O9: a dismissed false alarm took nothing down: a zero-length interval counts no downtime.
+  const endedAt = s.dismissal ? s.startedAt : isoOrNull(s.endedAtMs);
+  return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt: s.startedAt, endedAt };
 }
 
 function queueFanout(s: IncidentState, kind: FanoutKind, keyPrefix: string, message?: string): IncidentEffect {
@@ -566,6 +640,83 @@ function publishNotice(s: IncidentState, actor: Actor, auto: boolean, ctx: CaseC
   });
   const met = event('sla.met', systemActor, ctx, { clock: clockNames.notice, late });
   return { events: [published, met], effects: [queueFanout(s, 'outage-notice', `${s.workflowId}:notice`, s.notice.message)] };
+}
+
+/**
+ * O4 (rule o4-told-means-told): the auto-publish fell due but nobody is in scope. The notice stays
+ * unpublished and its clock keeps running (it breaches at the deadline); supervisors are asked,
+ * once, to set the scope. The scope's count publishes it (`publishHeldNotice`).
+ */
+function holdNotice(s: IncidentState, ctx: CaseContext): Step<IncidentEffect> {
+  if (s.notice.heldAtMs !== undefined) return noStep;
+  s.notice.heldAtMs = ctx.nowMs;
+  const schedule = noticeSchedule(s.policy, s.startedAtMs);
+  const why = scopeIsEmpty(s.scope) ? 'the incident has no scope' : `nobody is in its scope (${s.affected.query})`;
+  const message = staffMessage(
+    s,
+    'notice-held',
+    'supervisor',
+    'outage notice reaches nobody: set the scope',
+    `The outage notice was due to be published now, but ${why}, so nobody would be told. Set the affected services and regions ` +
+      `(POST /v1/cases/${s.caseId}/actions/set-scope): the notice goes out at once. It is due by ${isoOrNull(schedule.dueAtMs)}.`,
+    ctx.nowMs,
+  );
+  const held = event(
+    'incident.notice-held',
+    systemActor,
+    ctx,
+    {
+      reason: scopeIsEmpty(s.scope) ? 'empty-scope' : 'nobody-in-scope',
+      scope: s.scope,
+      affectedCount: s.affected.count,
+      query: s.affected.query,
+      dueAt: isoOrNull(schedule.dueAtMs),
+      escalatedTo: 'supervisor',
+    },
+    { staffNotifications: [message] },
+  );
+  return { events: [held] };
+}
+
+/** O4 (rule o4-told-means-told): a scope with users arrived after the auto-publish fell due: the notice goes out at once. */
+function publishHeldNotice(s: IncidentState, ctx: CaseContext): Step<IncidentEffect> {
+  if (!ruleIsOn(s, incidentRules.toldMeansTold) || s.status !== 'open' || s.notice.publishedAtMs !== undefined || nobodyInScope(s)) return noStep;
+  if (ctx.nowMs < noticeSchedule(s.policy, s.startedAtMs).autoPublishAtMs) return noStep;
+  return publishNotice(s, systemActor, true, ctx);
+}
+
+/**
+ * O2/P5: a supervisor closes a false alarm. No recovery notice and no remedies; the clocks still
+ * running are cancelled; the alert group is released (its next alert opens a new incident) and the
+ * outage recorded as zero-length (O9). Users already told something (a notice or an update) get a
+ * correction, to the same scopes.
+ */
+function dismiss(s: IncidentState, actor: Actor, reason: string, message: string | undefined, ctx: CaseContext): Step<IncidentEffect> {
+  // Only notices and updates fan out while an incident is open: any fan-out queued told users something.
+  const usersTold = s.fanoutsQueued > 0;
+  s.status = 'closed';
+  s.dismissal = { reason, by: actor.id, atMs: ctx.nowMs, correction: usersTold };
+  const cancelled = Object.values(s.clocks)
+    .filter(cancelClock)
+    .map((clock) => clock.name);
+  const events: StepEvent[] = [
+    event('incident.dismissed', actor, ctx, {
+      reason,
+      noticePublishedAt: isoOrNull(s.notice.publishedAtMs),
+      usersTold,
+      correction: usersTold ? { scopes: affectedScopes(s), message: message ?? null } : null,
+      cancelledClocks: cancelled,
+    }),
+  ];
+  if (cancelled.length > 0) events.push(event('sla.cancelled', systemActor, ctx, { clocks: cancelled, outcome: 'dismissed' }));
+  events.push(event('incident.closed', systemActor, ctx, { via: 'dismiss' }));
+  const knownAlerts = Object.values(s.alerts).map((alert) => ({ fingerprint: alert.fingerprint, startsAt: alert.startsAt }));
+  const effects: IncidentEffect[] = [
+    { kind: 'close-alert-group', closedAt: new Date(ctx.nowMs).toISOString(), dedupKey: s.dedupKey, knownAlerts },
+    { kind: 'record-outage', outage: outageRecord(s) },
+  ];
+  if (usersTold) effects.push(queueFanout(s, 'correction', `${s.workflowId}:correction`, message ?? ''));
+  return { events, effects };
 }
 
 /** O7: the outage is over when every alert of the group has resolved. */

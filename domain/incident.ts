@@ -188,14 +188,26 @@ export const incidentActions = {
     input: z.object({ summary: text(8000), rootCause: text(), followUps: z.array(text(500)).max(50).default([]) }),
     describe: 'submit the post-incident review (O6); the incident closes',
   },
+  dismiss: {
+    roles: ['supervisor'],
+    from: ['open'],
+    input: z.object({
+      reason: text(2000),
+      /** What users who were already told read in the correction (optional; the template says the rest). */
+      message: text().optional(),
+    }),
+    describe: 'close a false alarm (O2/P5): no remedies, no recovery notice; users already told get a correction',
+  },
 } satisfies ActionTable<IncidentStatus>;
 
 export type IncidentAction = ActionUnion<typeof incidentActions>;
 
-export function incidentNextStep(status: IncidentStatus, noticePublished: boolean): string | null {
+export function incidentNextStep(status: IncidentStatus, noticePublished: boolean, noticeHeld = false): string | null {
   switch (status) {
     case 'open':
-      return noticePublished ? 'Ops repair the outage and post updates' : 'Ops review and publish the outage notice to affected users';
+      if (noticePublished) return 'Ops repair the outage and post updates';
+      // O4: the notice was due but nobody is in scope: it waits for the scope, not for a publish.
+      return noticeHeld ? 'Ops set the scope (set-scope): the outage notice reaches nobody yet' : 'Ops review and publish the outage notice to affected users';
     case 'resolved':
       return 'Ops write and submit the post-incident review';
     case 'closed':

@@ -49,12 +49,12 @@ export interface RecordStepsInput {
 }
 
 /** Incident fan-outs: which message goes to every affected user. */
-export type FanoutKind = 'outage-notice' | 'update' | 'recovery';
+export type FanoutKind = 'outage-notice' | 'update' | 'recovery' | 'correction';
 
 export interface IncidentMessage {
   title: string;
   startedAt: string;
-  /** The notice or update text (outage-notice, update). */
+  /** The notice or update text (outage-notice, update); a correction's optional words from staff. */
   message?: string;
   /** Recovery only. */
   endedAt?: string;

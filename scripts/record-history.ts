@@ -239,11 +239,44 @@ async function fidelityScenario(env: TestWorkflowEnvironment, db: TestDatabase):
   await save('complaint-fidelity-arbitration-breached-referred', await referred.fetchHistory());
 }
 
+/**
+ * The later incident rules (0.3): a notice held while nobody is in scope, published late once staff
+ * set the scope, review reminders past the review deadline; and a false alarm dismissed after its
+ * notice went out, with a correction.
+ */
+async function incidentFidelityScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'heldr', 'held-region', 3);
+  const startedAtMs = await env.currentTimeMs();
+  const held = await env.client.workflow.start('incident', {
+    taskQueue,
+    workflowId: caseWorkflowId('incident', 'INC-2026-000003'),
+    args: [{ ...incidentInput({ caseId: 'INC-2026-000003', startedAtMs, scope: null }), title: 'Outage with no scope yet' }],
+  });
+  await env.sleep(130 * 60_000); // the auto-publish at 1 h 45 min is held (nobody in scope); the notice clock breaches at 2 h
+  await act(held, 'set-scope', { services: ['broadband'], regions: ['held-region'] });
+  await act(held, 'resolve', { summary: 'Restored' });
+  await env.sleep(9 * 24 * 3600_000); // past the 5-working-day review deadline: reminders escalate
+  await act(held, 'submit-review', { summary: 'Scope was missing', rootCause: 'No region label on the alert', followUps: [] });
+  await held.result();
+  await save('incident-fidelity-notice-held-review-overdue', await held.fetchHistory());
+
+  const dismissed = await env.client.workflow.start('incident', {
+    taskQueue,
+    workflowId: caseWorkflowId('incident', 'INC-2026-000004'),
+    args: [incidentInput({ caseId: 'INC-2026-000004', startedAtMs: await env.currentTimeMs(), scope: { services: ['broadband'], regions: ['held-region'] } })],
+  });
+  await act(dismissed, 'publish-notice', {});
+  await dismissed.executeUpdate(actUpdate, { args: [{ action: 'dismiss', input: { reason: 'A probe misread the line' }, actor: { id: 'supervisor/recorder', role: 'supervisor' } }] });
+  await dismissed.result();
+  await save('incident-fidelity-dismissed-with-correction', await dismissed.fetchHistory());
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
   storm: { record: alertStormScenario, files: ['incident-alert-storm-first-run', 'incident-alert-storm-last-run'] },
   fidelity: { record: fidelityScenario, files: ['complaint-fidelity-reclassified-reminded-confirmed', 'complaint-fidelity-arbitration-breached-referred'] },
+  'incident-fidelity': { record: incidentFidelityScenario, files: ['incident-fidelity-notice-held-review-overdue', 'incident-fidelity-dismissed-with-correction'] },
 };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {

@@ -38,14 +38,16 @@ async function runEffect(input: IncidentInput, effect: IncidentEffect): Promise<
       return closeAlertGroup({ caseId: input.caseId, closedAt: effect.closedAt, dedupKey: effect.dedupKey, knownAlerts: effect.knownAlerts });
     case 'fanout': {
       const { request } = effect;
+      // From the case number, not workflowInfo(): the same id on replay under any workflow id.
+      const fanoutWorkflowId = `${caseWorkflowId('incident', input.caseId)}-fanout-${request.number}-${request.kind}`;
       return executeChild(incidentFanout, {
-        // From the case number, not workflowInfo(): the same id on replay under any workflow id.
-        workflowId: `${caseWorkflowId('incident', input.caseId)}-fanout-${request.number}-${request.kind}`,
+        workflowId: fanoutWorkflowId,
         args: [
           {
             incidentWorkflowId: caseWorkflowId('incident', input.caseId),
             caseId: input.caseId,
             notificationKeyPrefix: request.keyPrefix,
+            recipientsKey: fanoutWorkflowId,
             kind: request.kind,
             scopes: request.scopes,
             pageSize: input.policy.fanoutPageSize,

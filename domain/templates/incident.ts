@@ -55,4 +55,17 @@ export const incidentTemplates = {
         'We apologise for the inconvenience. Incident reference: {caseId}.',
     },
   },
+  // O2/P5: the incident was a false alarm; users who were told of it (notice or update) are told so.
+  'incident.correction': {
+    'zh-CN': {
+      subject: '更正：服务中断通知有误（{caseId}）：{title}',
+      body: '您好：\n\n我们此前通知您的服务中断（{title}，开始时间：{startedAt}）经核实为误报，您的服务未受影响，无需任何操作。\n\n{message}\n\n' + '给您带来困扰，我们深表歉意。事件编号：{caseId}。',
+    },
+    en: {
+      subject: 'Correction: no service interruption ({caseId}): {title}',
+      body:
+        'Hello,\n\nWe told you earlier about a service interruption ({title}, started {startedAt}). On checking, it was a false alarm: ' +
+        'your service was not affected and you need do nothing.\n\n{message}\n\nWe apologise for the confusion. Incident reference: {caseId}.',
+    },
+  },
 } satisfies TemplateSet;

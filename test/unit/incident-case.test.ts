@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { ActionTable } from '../../domain/case-actions';
 import type { Actor, ActorRole } from '../../domain/actors';
 import type { EffectOutcome } from '../../domain/case-definition';
-import { incidentActions, incidentStatuses, type AlertBatch, type IncidentAlert, type IncidentScope, type IncidentStatus } from '../../domain/incident';
-import { fanoutAttempts, incidentCase, incidentOutcome, type FanoutTotals, type IncidentEffect, type IncidentInput, type IncidentState } from '../../domain/incident-case';
+import { describeScopeQuery, incidentActions, incidentStatuses, type AlertBatch, type IncidentAlert, type IncidentScope, type IncidentStatus } from '../../domain/incident';
+import { fanoutAttempts, incidentCase, incidentOutcome, incidentRules, type FanoutTotals, type IncidentEffect, type IncidentInput, type IncidentState } from '../../domain/incident-case';
 import {
   accepted,
   act,
   actorOf,
   advance,
+  allRules,
   days,
   effectDone,
   hours,
@@ -47,20 +48,24 @@ type Result = Stepped<IncidentState, IncidentEffect>;
 type Effect<Kind extends IncidentEffect['kind']> = Extract<IncidentEffect, { kind: Kind }>;
 
 /** An incident opened by staff (with a scope, SEV2) or, with `scope: null`, as an alert group opens one. */
-function openIncident(options: { scope?: IncidentScope | null; startedAtMs?: number; atMs?: number } = {}): Result {
+function openIncident(options: { scope?: IncidentScope | null; startedAtMs?: number; atMs?: number; rules?: Record<string, boolean> } = {}): Result {
   const startedAtMs = options.startedAtMs ?? start;
   const base = incidentInput({ caseId, startedAtMs, scope: options.scope === undefined ? pudong : options.scope });
   const input: IncidentInput = options.scope === null ? { ...base, source: 'alertmanager', dedupKey, openedBy: alertSource } : base;
-  return openCase(incidentCase, input, options.atMs ?? startedAtMs);
+  return openCase(incidentCase, input, options.atMs ?? startedAtMs, options.rules ? { rules: options.rules } : {});
 }
 
 /** What the runtime runs for an effect, answered: the affected count for a scope. */
 const counted = (count: number, query = `select id from customers -- ${count}`): EffectOutcome => ({ ok: true, result: { count, query } });
 
+/** What the count activity answers for the scopes it was given: the count and the query that says so. */
+const countedFor = (effect: { scopes: IncidentScope[] }, count: number) => counted(count, describeScopeQuery(effect.scopes));
+
 /** A staff incident whose scope's count came back: the usual open incident. */
-function scopedIncident(count = 1_200): Result {
-  const opened = openIncident();
-  return effectDone(incidentCase, opened, effectOf(opened, 'count-affected'), counted(count), opened.nowMs + 1_000);
+function scopedIncident(count = 1_200, rules?: Record<string, boolean>): Result {
+  const opened = openIncident(rules ? { rules } : {});
+  const counting = effectOf(opened, 'count-affected');
+  return effectDone(incidentCase, opened, counting, countedFor(counting, count), opened.nowMs + 1_000);
 }
 
 function effectOf<Kind extends IncidentEffect['kind']>(result: { effects: IncidentEffect[] }, kind: Kind): Effect<Kind> {
@@ -71,11 +76,14 @@ function effectOf<Kind extends IncidentEffect['kind']>(result: { effects: Incide
 
 const kindsOf = (result: { effects: IncidentEffect[] }) => result.effects.map((effect) => effect.kind);
 
+/** Someone the action's table allows: an agent, or a supervisor for supervisor-only actions (dismiss). */
+const allowedActor = (action: string): Actor => (actionTable[action]?.roles.includes('agent') ? agent : supervisor);
+
 function take(incident: Incident, action: string, input: Record<string, unknown> = validInput[action]!, options: { actor?: Actor; atMs?: number; requestId?: string } = {}): Result {
-  return accepted(act(incidentCase, incident, action, input, options.actor ?? agent, options.atMs ?? incident.nowMs + minutes(10), { requestId: options.requestId }));
+  return accepted(act(incidentCase, incident, action, input, options.actor ?? allowedActor(action), options.atMs ?? incident.nowMs + minutes(10), { requestId: options.requestId }));
 }
 
-function attempt(incident: Incident, action: string, input: Record<string, unknown> = validInput[action]!, actor: Actor = agent, atMs = incident.nowMs + minutes(1)) {
+function attempt(incident: Incident, action: string, input: Record<string, unknown> = validInput[action]!, actor: Actor = allowedActor(action), atMs = incident.nowMs + minutes(1)) {
   return act(incidentCase, incident, action, input, actor, atMs);
 }
 
@@ -87,6 +95,7 @@ const validInput: Record<string, Record<string, unknown>> = {
   'post-update': { message: 'The damaged trunk is being spliced' },
   resolve: { summary: 'The trunk was spliced' },
   'submit-review': { summary: 'A digger cut the trunk', rootCause: 'Unmarked trunk route', followUps: ['Mark the route'] },
+  dismiss: { reason: 'A flapping probe at the POP, not an outage' },
 };
 
 const pathTo: Record<IncidentStatus, string[]> = {
@@ -215,11 +224,13 @@ describe('incident actions against the action table', () => {
     }
   });
 
-  it.each(Object.keys(incidentActions))('D6: only agents and supervisors may %s', (action) => {
+  it.each(Object.keys(incidentActions))('D6: only staff may %s (agents and supervisors; O2/P5: dismiss, supervisors only)', (action) => {
     const incident = reach(actionTable[action]!.from[0]!);
+    const allowed: ActorRole[] = action === 'dismiss' ? ['supervisor'] : ['agent', 'supervisor'];
+    expect(actionTable[action]!.roles).toEqual(allowed);
     for (const role of allRoles) {
       const result = attempt(incident, action, validInput[action], actorOf(role));
-      if (role === 'agent' || role === 'supervisor') expect(result, role).toMatchObject({ ok: true });
+      if (allowed.includes(role)) expect(result, role).toMatchObject({ ok: true });
       else expect(result, role).toMatchObject({ ok: false, kind: 'forbidden' });
     }
   });
@@ -270,7 +281,7 @@ describe('incident actions against the action table', () => {
     const again = `the outage notice was already published at ${iso(publishedAt)}; post an update instead`;
     expect(refused(attempt(published, 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
     expect(refused(attempt(published, 'edit-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
-    expect(viewOf(incidentCase, published).allowedActions).toEqual(['classify', 'set-scope', 'post-update', 'resolve']);
+    expect(viewOf(incidentCase, published).allowedActions).toEqual(['classify', 'set-scope', 'post-update', 'resolve', 'dismiss']);
   });
 
   it('O5: an update without notifying users only records it and moves the next reminder', () => {
@@ -596,5 +607,287 @@ describe('fan-out outcomes', () => {
     });
     expect(delivered.state.recovery).toEqual({ customers: 1_200, notificationsQueued: 2_400, remediesPaid: 1_200, remedyAmountCents: 396_000, completedAt: iso(delivered.nowMs) });
     expect(incidentOutcome(delivered.state).remediesPaid).toBe(1_200);
+  });
+});
+
+describe('O4: "told" means someone was told (rule o4-told-means-told)', () => {
+  const toldMeansTold = allRules(incidentCase, [incidentRules.toldMeansTold]);
+  const autoAt = start + minutes(105);
+  const nobodyMessage = 'nobody is in the scope yet, so the notice would reach nobody; set the scope (set-scope) and it is published at once if it is due';
+
+  it('O4: open() keeps the later rules the runtime gave the case; a case from an old history has none', () => {
+    expect(incidentCase.laterRules).toEqual(['o4-told-means-told', 'review-reminders-after-breach']);
+    expect(openIncident({ rules: allRules(incidentCase) }).state.rules).toEqual({ 'o4-told-means-told': true, 'review-reminders-after-breach': true });
+    expect(openIncident().state.rules).toBeUndefined();
+  });
+
+  it('O4 (rule on): an auto-publish to an empty scope does not meet the notice clock: held, supervisors escalated once, breached at 2 h', () => {
+    const held = advance(incidentCase, openIncident({ scope: null, rules: toldMeansTold }), autoAt);
+    expect(typesOf(held)).toEqual(['sla.warned', 'incident.notice-held']);
+    const holding = only(held, 'incident.notice-held');
+    expect(holding).toMatchObject({
+      actor: system,
+      occurredAt: iso(autoAt),
+      data: { reason: 'empty-scope', scope: { services: [], regions: [] }, affectedCount: 0, dueAt: iso(start + hours(2)), escalatedTo: 'supervisor' },
+    });
+    expect(holding.staffNotifications).toMatchObject([
+      { role: 'supervisor', kind: 'notice-held', subject: `${caseId} · outage notice reaches nobody: set the scope`, idempotencyKey: `${workflowId}:staff:notice-held:${autoAt}` },
+    ]);
+    expect(holding.staffNotifications![0]!.body).toContain(`POST /v1/cases/${caseId}/actions/set-scope`);
+    expect(held.effects).toEqual([]);
+    expect(held.state.notice.publishedAtMs).toBeUndefined();
+    expect(held.state.clocks.notice!.state).toBe('running');
+    const view = viewOf(incidentCase, held);
+    expect(view.details.notice).toMatchObject({ publishedAt: null, auto: null, late: null });
+    expect(view.nextStep).toBe('Ops set the scope (set-scope): the outage notice reaches nobody yet');
+    expect(view.allowedActions).toContain('publish-notice');
+    // No timer retries the auto-publish (a scope's count does): the type's next wake-up is the update reminder.
+    expect(incidentCase.nextWakeAtMs!(held.state)).toBe(start + hours(4));
+
+    const later = advance(incidentCase, held, start + hours(6));
+    expect(typesOf(later)).toEqual(['sla.breached', 'incident.update-reminder']);
+    expect(only(later, 'sla.breached')).toMatchObject({ occurredAt: iso(start + hours(2)), data: { clock: 'notice', escalatedTo: 'supervisor' } });
+    expect(later.state.notice.publishedAtMs).toBeUndefined();
+    expect(later.state).toMatchObject({ slaBreached: true, clocks: { notice: { state: 'breached' } } });
+  });
+
+  it('O4 (rule on): users added by set-scope after the deadline get the held notice at once, recorded late by 10 min', () => {
+    const held = advance(incidentCase, openIncident({ scope: null, rules: toldMeansTold }), start + hours(2) + minutes(5));
+    const setAt = start + hours(2) + minutes(10);
+    const set = take(held, 'set-scope', { services: ['broadband'], regions: ['shanghai-pudong'] }, { atMs: setAt });
+    expect(set.events).toEqual([]);
+    const done = effectDone(incidentCase, set, effectOf(set, 'count-affected'), counted(4), setAt);
+    expect(typesOf(done)).toEqual(['incident.scope-set', 'incident.notice-published', 'sla.met']);
+    expect(only(done, 'incident.notice-published')).toMatchObject({
+      actor: system,
+      occurredAt: iso(setAt),
+      data: { auto: true, late: true, latenessMinutes: 10, dueAt: iso(start + hours(2)), affectedCount: 4 },
+    });
+    expect(only(done, 'sla.met').data).toEqual({ clock: 'notice', late: true });
+    expect(kindsOf(done)).toEqual(['record-outage', 'fanout']);
+    expect(effectOf(done, 'fanout').request).toMatchObject({ number: 1, kind: 'outage-notice', keyPrefix: `${workflowId}:notice`, scopes: [pudong] });
+    expect(done.state.clocks.notice).toMatchObject({ state: 'breached', metAtMs: setAt });
+    expect(viewOf(incidentCase, done).details.notice).toMatchObject({ publishedAt: iso(setAt), publishedBy: 'pledge', auto: true, late: true, latenessMinutes: 10 });
+    expect(viewOf(incidentCase, done).nextStep).toBe('Ops repair the outage and post updates');
+  });
+
+  it('O4 (rule on): a label scope with nobody in it holds the notice too; alerts that widen it to users publish it at once', () => {
+    const opened = openIncident({ scope: null, rules: toldMeansTold });
+    const fired = signal(incidentCase, opened, batch([alert('a', labelsEast)], start + minutes(1)), start + minutes(1));
+    const counting = effectOf(fired, 'count-affected');
+    const empty = effectDone(incidentCase, fired, counting, countedFor(counting, 0), start + minutes(2));
+    const held = advance(incidentCase, empty, autoAt);
+    expect(only(held, 'incident.notice-held').data).toMatchObject({ reason: 'nobody-in-scope', scope: pudong, affectedCount: 0, query: describeScopeQuery([pudong]) });
+    const widenedAt = autoAt + minutes(5);
+    const widened = signal(incidentCase, held, batch([alert('b', labelsWest)], widenedAt), widenedAt);
+    const scoped = effectDone(incidentCase, widened, effectOf(widened, 'count-affected'), counted(840), widenedAt);
+    expect(typesOf(scoped)).toEqual(['incident.scope-set', 'incident.notice-published', 'sla.met']);
+    expect(only(scoped, 'incident.notice-published').data).toMatchObject({ auto: true, late: false, latenessMinutes: 0, affectedCount: 840 });
+    expect(effectOf(scoped, 'fanout').request.scopes).toEqual([labelScope]);
+  });
+
+  it('O4 (rule on): a scope counted before the auto-publish is due publishes nothing by itself; the draft goes out at 1 h 45 min as before', () => {
+    const set = take(openIncident({ scope: null, rules: toldMeansTold }), 'set-scope', { services: ['broadband'], regions: ['shanghai-pudong'] }, { atMs: start + minutes(30) });
+    const done = effectDone(incidentCase, set, effectOf(set, 'count-affected'), counted(4), start + minutes(30));
+    expect(typesOf(done)).toEqual(['incident.scope-set']);
+    const published = advance(incidentCase, done, autoAt);
+    expect(typesOf(published)).toEqual(['sla.warned', 'incident.notice-published', 'sla.met']);
+    expect(only(published, 'incident.notice-published').data).toMatchObject({ auto: true, late: false, affectedCount: 4 });
+  });
+
+  it('O4 (rule on): staff cannot publish a notice that reaches nobody; with users in scope they can', () => {
+    expect(refused(attempt(openIncident({ scope: null, rules: toldMeansTold }), 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: nobodyMessage });
+    expect(refused(attempt(scopedIncident(0, toldMeansTold), 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: nobodyMessage });
+    expect(typesOf(take(scopedIncident(1_200, toldMeansTold), 'publish-notice'))).toEqual(['incident.notice-published', 'sla.met']);
+  });
+
+  it('O4 (rule on): a scope whose count is still on its way is no proof of nobody: the validator lets publish-notice through, the re-check on its turn decides', () => {
+    // The update validator runs at once, before the opening's count comes back; the action waits its turn.
+    const opened = openIncident({ rules: toldMeansTold });
+    expect(attempt(opened, 'publish-notice', {}, agent, opened.nowMs)).toMatchObject({ ok: true });
+    const counting = effectOf(opened, 'count-affected');
+    const nobody = effectDone(incidentCase, opened, counting, countedFor(counting, 0), opened.nowMs + 1_000);
+    expect(refused(attempt(nobody, 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: nobodyMessage });
+    // A count that failed proves nothing either: publishing stays possible.
+    const failed = effectDone(incidentCase, opened, counting, { ok: false, message: 'Postgres away', retryable: true, attempt: 1 }, opened.nowMs + 1_000);
+    expect(attempt(failed, 'publish-notice')).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['no later rule', undefined],
+    ['only the review rule', allRules(incidentCase, [incidentRules.reviewRemindersAfterBreach])],
+  ])('O4 (rule off, %s: an incident opened before the rule): an auto-publish to an empty scope still publishes and meets the clock', (_, rules) => {
+    const opened = openIncident({ scope: null, ...(rules ? { rules } : {}) });
+    const published = advance(incidentCase, opened, autoAt);
+    expect(typesOf(published)).toEqual(['sla.warned', 'incident.notice-published', 'sla.met']);
+    expect(only(published, 'incident.notice-published').data).toMatchObject({ auto: true, late: false, affectedCount: 0 });
+    expect(published.state.clocks.notice!.state).toBe('met');
+    expect(published.state.notice.heldAtMs).toBeUndefined();
+    expect(attempt(opened, 'publish-notice')).toMatchObject({ ok: true });
+    // A scope set later re-sends the published notice to the new scope, as before.
+    const set = take(published, 'set-scope', { services: ['broadband'], regions: ['shanghai-pudong'] }, { atMs: autoAt + minutes(30) });
+    const done = effectDone(incidentCase, set, effectOf(set, 'count-affected'), counted(4), autoAt + minutes(30));
+    expect(typesOf(done)).toEqual(['incident.scope-set']);
+    expect(effectOf(done, 'fanout').request).toMatchObject({ kind: 'outage-notice', keyPrefix: `${workflowId}:notice` });
+  });
+});
+
+describe('C14: incidents waiting for their review keep reminding (rule review-reminders-after-breach)', () => {
+  const resolvedAt = start + hours(1);
+  // Fri 20 Nov: Mon 23, Tue 24, Wed 25, Thu 26, Fri 27 → Sat 28 00:00.
+  const reviewDue = shanghai('2026-11-28T00:00');
+  const resolvedWith = (rules?: Record<string, boolean>) => take(scopedIncident(1_200, rules), 'resolve', validInput.resolve, { atMs: resolvedAt });
+  const remindersOf = (result: Result) => result.events.filter((entry) => entry.type === 'incident.review-reminder');
+
+  it('C14 (rule on): after the review breach a reminder every day until it is submitted, escalated to supervisors', () => {
+    const resolved = resolvedWith(allRules(incidentCase, [incidentRules.reviewRemindersAfterBreach]));
+    const tenDays = advance(incidentCase, resolved, resolvedAt + days(10));
+    const reminders = remindersOf(tenDays);
+    expect(reminders.map((entry) => entry.occurredAt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((day) => iso(resolvedAt + days(day))));
+    const beforeDue = reminders.slice(0, 7);
+    const overdue = reminders.slice(7);
+    expect(beforeDue.every((entry) => entry.staffNotifications![0]!.role === 'agent' && entry.data.overdue === undefined)).toBe(true);
+    expect(overdue.map((entry) => entry.staffNotifications![0]!.role)).toEqual(['supervisor', 'supervisor', 'supervisor']);
+    expect(overdue[0]!.data).toEqual({ at: iso(resolvedAt + days(8)), dueAt: iso(reviewDue), overdue: true, overdueMinutes: 11 * 60, escalatedTo: 'supervisor' });
+    expect(overdue[0]!.staffNotifications).toMatchObject([
+      {
+        role: 'supervisor',
+        kind: 'review-overdue',
+        subject: `${caseId} · post-incident review OVERDUE`,
+        idempotencyKey: `${workflowId}:staff:review-overdue:${resolvedAt + days(8)}`,
+        deliverAfter: iso(resolvedAt + days(8)),
+      },
+    ]);
+    expect(overdue[0]!.staffNotifications![0]!.body).toContain('is 11 h overdue');
+    expect(overdue[2]!.staffNotifications![0]!.body).toContain('is 2 d 11 h overdue');
+    expect(only(tenDays, 'sla.breached')).toMatchObject({ occurredAt: iso(reviewDue), data: { clock: 'review' } });
+    expect(incidentCase.nextWakeAtMs!(tenDays.state)).toBe(resolvedAt + days(11));
+
+    // Submitted: the reminders stop.
+    const closed = take(tenDays, 'submit-review', validInput['submit-review'], { atMs: resolvedAt + days(10) + hours(1) });
+    expect(only(closed, 'incident.review-submitted').data).toMatchObject({ late: true });
+    expect(incidentCase.nextWakeAtMs!(closed.state)).toBeUndefined();
+  });
+
+  it.each([
+    ['no later rule', undefined],
+    ['only the O4 rule', allRules(incidentCase, [incidentRules.toldMeansTold])],
+  ])('C14 (rule off, %s: an incident opened before the rule): the reminders stop at the due time, as before', (_, rules) => {
+    const resolved = resolvedWith(rules);
+    const tenDays = advance(incidentCase, resolved, resolvedAt + days(10));
+    const reminders = remindersOf(tenDays);
+    expect(reminders.map((entry) => entry.occurredAt)).toEqual([1, 2, 3, 4, 5, 6, 7].map((day) => iso(resolvedAt + days(day))));
+    expect(reminders.every((entry) => entry.staffNotifications![0]!.role === 'agent')).toBe(true);
+    expect(reminders.at(-1)!.data).toEqual({ at: iso(resolvedAt + days(7)), dueAt: iso(reviewDue) });
+    expect(incidentCase.nextWakeAtMs!(tenDays.state)).toBeUndefined();
+  });
+});
+
+describe('O2/P5: dismissing a false alarm', () => {
+  const dismissal = { reason: 'A flapping probe at the POP, not an outage' };
+  const title = 'Broadband outage in the test region';
+
+  it('O2/P5: dismiss is for supervisors only, needs a reason, and is taken only while open', () => {
+    const incident = scopedIncident();
+    expect(refused(attempt(incident, 'dismiss', dismissal, agent))).toMatchObject({ kind: 'forbidden' });
+    expect(refused(attempt(incident, 'dismiss', {}, supervisor))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.reason' }] });
+    expect(refused(attempt(incident, 'dismiss', { reason: '   ' }, supervisor))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.reason' }] });
+    expect(refused(attempt(reach('resolved'), 'dismiss', dismissal, supervisor))).toMatchObject({ kind: 'refused' });
+    // A new action: no rule flag needed, a case from an old history may be dismissed too.
+    expect(incident.state.rules).toBeUndefined();
+    expect(attempt(incident, 'dismiss', dismissal, supervisor)).toMatchObject({ ok: true });
+  });
+
+  it('O2/P5: dismissed before anyone was told: closed with the reason, clocks cancelled, no recovery, no remedies, no correction', () => {
+    const at = start + minutes(40);
+    const dismissed = take(scopedIncident(), 'dismiss', dismissal, { actor: supervisor, atMs: at });
+    expect(typesOf(dismissed)).toEqual(['incident.dismissed', 'sla.cancelled', 'incident.closed']);
+    expect(only(dismissed, 'incident.dismissed')).toMatchObject({
+      actor: supervisor,
+      occurredAt: iso(at),
+      data: { reason: dismissal.reason, noticePublishedAt: null, usersTold: false, correction: null, cancelledClocks: ['notice', 'repair'] },
+    });
+    expect(only(dismissed, 'sla.cancelled').data).toEqual({ clocks: ['notice', 'repair'], outcome: 'dismissed' });
+    expect(only(dismissed, 'incident.closed').data).toEqual({ via: 'dismiss' });
+    expect(dismissed.effects).toEqual([
+      { kind: 'close-alert-group', closedAt: iso(at), dedupKey: null, knownAlerts: [] },
+      // O9: a false alarm took nothing down: zero length.
+      { kind: 'record-outage', outage: { caseId, title, severity: 'SEV2', services: ['broadband'], regions: ['shanghai-pudong'], startedAt: iso(start), endedAt: iso(start) } },
+    ]);
+    expect(incidentCase.isClosed(dismissed.state)).toBe(true);
+    expect(dismissed.state.dismissal).toEqual({ reason: dismissal.reason, by: supervisor.id, atMs: at, correction: false });
+    const view = viewOf(incidentCase, dismissed);
+    expect(view).toMatchObject({ status: 'closed', nextStep: null, allowedActions: [], expectedCompletionAt: null, slaBreached: false });
+    expect(view.deadlines.map((deadline) => [deadline.name, deadline.state])).toEqual([
+      ['notice', 'cancelled'],
+      ['repair', 'cancelled'],
+    ]);
+    expect(incidentOutcome(dismissed.state)).toEqual({ caseId, status: 'closed', slaBreached: false, outageMinutes: null, remediesPaid: 0 });
+    expect(incidentCase.nextWakeAtMs!(dismissed.state)).toBeUndefined();
+  });
+
+  it('O2/P5: dismissed after the notice went out: a correction to the users who were told; the notice clock stays met', () => {
+    const published = take(scopedIncident(), 'publish-notice', {}, { atMs: start + minutes(30) });
+    const at = start + minutes(50);
+    const dismissed = take(published, 'dismiss', { ...dismissal, message: 'Our monitoring misread a probe.' }, { actor: supervisor, atMs: at });
+    expect(typesOf(dismissed)).toEqual(['incident.dismissed', 'sla.cancelled', 'incident.closed']);
+    expect(only(dismissed, 'incident.dismissed').data).toEqual({
+      reason: dismissal.reason,
+      noticePublishedAt: iso(start + minutes(30)),
+      usersTold: true,
+      correction: { scopes: [pudong], message: 'Our monitoring misread a probe.' },
+      cancelledClocks: ['repair'],
+    });
+    expect(kindsOf(dismissed)).toEqual(['close-alert-group', 'record-outage', 'fanout']);
+    expect(effectOf(dismissed, 'fanout').request).toEqual({
+      number: 2,
+      kind: 'correction',
+      keyPrefix: `${workflowId}:correction`,
+      scopes: [pudong],
+      message: { title, startedAt: iso(start), message: 'Our monitoring misread a probe.' },
+    });
+    expect(dismissed.state.clocks).toMatchObject({ notice: { state: 'met' }, repair: { state: 'cancelled' } });
+    // The correction's totals come back after the incident closed: recorded in the timeline.
+    const result: FanoutTotals = { ...totals(1_200), remediesPaid: 0, remedyAmountCents: 0 };
+    const delivered = effectDone(incidentCase, dismissed, effectOf(dismissed, 'fanout'), { ok: true, result }, at + minutes(2));
+    expect(only(delivered, 'incident.fanout-delivered').data).toMatchObject({ kind: 'correction', customers: 1_200, remediesPaid: 0 });
+    expect(delivered.state.recovery).toMatchObject({ remediesPaid: 0, completedAt: null });
+    expect(viewOf(incidentCase, delivered).details.fanouts).toEqual([{ kind: 'correction', ...result }]);
+  });
+
+  it('O2/P5: an update that told users is corrected too; an update that told nobody is not', () => {
+    const silent = take(scopedIncident(), 'post-update', { message: 'Checking the probe' });
+    expect(kindsOf(take(silent, 'dismiss', dismissal, { actor: supervisor }))).toEqual(['close-alert-group', 'record-outage']);
+    const told = take(scopedIncident(), 'post-update', { message: 'Crews on site', notifyUsers: true });
+    expect(effectOf(take(told, 'dismiss', dismissal, { actor: supervisor }), 'fanout').request).toMatchObject({ kind: 'correction', scopes: [pudong], message: { message: '' } });
+  });
+
+  it('O2/P5: a notice held for want of users (O4 rule on) told nobody: no correction', () => {
+    const held = advance(incidentCase, openIncident({ scope: null, rules: allRules(incidentCase) }), start + minutes(110));
+    expect(typesOf(held)).toContain('incident.notice-held');
+    const dismissed = take(held, 'dismiss', dismissal, { actor: supervisor });
+    expect(only(dismissed, 'incident.dismissed').data).toMatchObject({ usersTold: false, correction: null, cancelledClocks: ['notice', 'repair'] });
+    expect(kindsOf(dismissed)).toEqual(['close-alert-group', 'record-outage']);
+  });
+
+  it('O2: a dismissed alert incident releases its alert group (the next outage opens a new incident) and counts no downtime', () => {
+    const { scoped } = firingIncident();
+    const at = start + minutes(20);
+    const dismissed = take(scoped, 'dismiss', dismissal, { actor: supervisor, atMs: at });
+    expect(effectOf(dismissed, 'close-alert-group')).toEqual({
+      kind: 'close-alert-group',
+      closedAt: iso(at),
+      dedupKey,
+      knownAlerts: [
+        { fingerprint: 'a', startsAt: iso(start) },
+        { fingerprint: 'b', startsAt: iso(start) },
+      ],
+    });
+    expect(effectOf(dismissed, 'record-outage').outage).toMatchObject({ startedAt: iso(start), endedAt: iso(start), regions: ['shanghai-minhang', 'shanghai-pudong'] });
+    // A late re-send after the dismissal changes nothing.
+    const late = signal(incidentCase, dismissed, batch([alert('a', labelsEast, start + minutes(25))], start + minutes(30)), start + minutes(30));
+    expect(typesOf(late)).toEqual(['incident.alerts-after-resolution']);
+    expect(late.effects).toEqual([]);
+    expect(late.state.status).toBe('closed');
   });
 });
