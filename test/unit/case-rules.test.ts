@@ -38,7 +38,13 @@ describe('action checks shared by the API and the workflow validator', () => {
   const agent = 'agent' as const;
 
   it('accepts an allowed action with valid input', () => {
-    expect(checkAction(complaintActions, { action: 'acknowledge', input: { message: ' hi ' }, actorRole: agent }, 'received')).toEqual({ ok: true, input: { message: 'hi' } });
+    const response = { problem: 'Double charge', steps: 'Refund', expectedCompletionAt: '2026-12-01T10:00:00+08:00' };
+    expect(checkAction(complaintActions, { action: 'acknowledge', input: { message: ' hi ', ...response }, actorRole: agent }, 'received')).toEqual({
+      ok: true,
+      input: { message: 'hi', ...response },
+    });
+    // C13: required of new requests, optional where a recorded action is applied again (replay).
+    expect(checkAction(complaintActions, { action: 'acknowledge', input: { message: ' hi ' }, actorRole: agent }, 'received', 'input')).toEqual({ ok: true, input: { message: 'hi' } });
   });
 
   it('names the unknown action, the forbidden role, the bad field and the refusing state', () => {
@@ -47,7 +53,7 @@ describe('action checks shared by the API and the workflow validator', () => {
     expect(checkAction(complaintActions, { action: 'acknowledge', input: {}, actorRole: agent })).toMatchObject({
       ok: false,
       kind: 'invalid-input',
-      fields: [{ field: 'input.message' }],
+      fields: [{ field: 'input.message' }, { field: 'input.problem' }, { field: 'input.steps' }, { field: 'input.expectedCompletionAt' }],
     });
     expect(checkAction(complaintActions, { action: 'close', actorRole: agent }, 'received')).toMatchObject({
       ok: false,
@@ -61,8 +67,8 @@ describe('action checks shared by the API and the workflow validator', () => {
   });
 
   it('lists the actions a status allows', () => {
-    expect(allowedActions(complaintActions, 'received')).toEqual(['acknowledge', 'assign', 'note', 'request-info', 'report-preliminary', 'resolve', 'withdraw']);
-    expect(allowedActions(complaintActions, 'awaiting-customer')).toEqual(['assign', 'note', 'customer-reply', 'withdraw']);
+    expect(allowedActions(complaintActions, 'received')).toEqual(['acknowledge', 'assign', 'note', 'request-info', 'report-preliminary', 'resolve', 'withdraw', 'reclassify']);
+    expect(allowedActions(complaintActions, 'awaiting-customer')).toEqual(['assign', 'note', 'customer-reply', 'withdraw', 'reclassify']);
     expect(allowedActions(complaintActions, 'closed')).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatDateTime, renderNotification, resolveLocale, templateIds, templateParams, type Locale } from '../../domain/notification-templates';
 
-const allParams = { caseId: 'C-2026-000042', summary: 'Broadband down since Monday', message: 'A technician visits tomorrow.' };
+const allParams = {
+  caseId: 'C-2026-000042',
+  summary: 'Broadband down since Monday',
+  message: 'A technician visits tomorrow.',
+  problem: 'No signal on the line',
+  steps: 'A technician replaces the modem',
+  expectedCompletion: '2026-12-01 10:00 (Asia/Shanghai)',
+};
 
 describe('renderNotification', () => {
   it('renders the received notice in Chinese with the case number', () => {
@@ -22,6 +29,9 @@ describe('renderNotification', () => {
   it("carries the agent's and the resolution's own words", () => {
     expect(renderNotification('complaint.acknowledged', 'en', allParams).body).toContain('A technician visits tomorrow.');
     expect(renderNotification('complaint.resolved', 'zh-CN', allParams).body).toContain('A technician visits tomorrow.');
+    // C13: the problem as understood, the steps and the expected completion.
+    expect(renderNotification('complaint.acknowledged', 'en', allParams).body).toContain('Expected completion: 2026-12-01 10:00 (Asia/Shanghai)');
+    expect(renderNotification('complaint.preliminary', 'zh-CN', allParams).body).toContain('处理步骤：A technician replaces the modem');
   });
 
   it.each([
@@ -43,7 +53,7 @@ describe('renderNotification', () => {
   });
 
   it('does not substitute placeholders found inside param values', () => {
-    const rendered = renderNotification('complaint.acknowledged', 'en', { caseId: 'C-1', message: 'see {caseId}' });
+    const rendered = renderNotification('complaint.acknowledged', 'en', { ...allParams, caseId: 'C-1', message: 'see {caseId}' });
     expect(rendered.body).toContain('see {caseId}');
   });
 

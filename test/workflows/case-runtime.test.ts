@@ -4,8 +4,8 @@ import type { CaseState } from '../../domain/case-state';
 import { caseWorkflowId } from '../../domain/case-types';
 import type { IncidentAlert } from '../../domain/incident';
 import { alertsSignal } from '../../workflows/incident-messages';
-import { actUpdate, stateQuery } from '../../workflows/protocol';
-import { ComplaintHarness, hours, minutes } from '../support/complaint-harness';
+import { actUpdate, openedUpdate, stateQuery } from '../../workflows/protocol';
+import { ComplaintHarness, hours, minutes, withResponseContent } from '../support/complaint-harness';
 import { eventually } from '../support/eventually';
 import { incidentInput, seedRegion } from '../support/incidents';
 
@@ -21,14 +21,16 @@ beforeAll(async () => {
 afterAll(() => harness.stop());
 
 const agent = { id: 'agent/test', role: 'agent' as const };
-const sendAct = (handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}) => handle.executeUpdate(actUpdate, { args: [{ action, input, actor: agent }] });
+const sendAct = (handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}) =>
+  handle.executeUpdate(actUpdate, { args: [{ action, input: withResponseContent(action, input), actor: agent }] });
 const startAct = (handle: WorkflowHandle, action: string, input: Record<string, unknown> = {}) =>
-  handle.startUpdate(actUpdate, { args: [{ action, input, actor: agent }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  handle.startUpdate(actUpdate, { args: [{ action, input: withResponseContent(action, input), actor: agent }], waitForStage: WorkflowUpdateStage.ACCEPTED });
 const deadline = (state: CaseState, name: string) => state.deadlines.find((entry) => entry.name === name)!;
 
 describe('one transition at a time', () => {
   it('C6, C7, C9: request-info and customer-reply sent together leave every clock running, and the breach still fires', async () => {
     const handle = await harness.open({ priority: 'P1' });
+    await handle.executeUpdate(openedUpdate); // intake recorded, as the API waits for it
     // The reply is accepted while the request is still being recorded: it must wait its turn.
     const asking = await startAct(handle, 'request-info', { question: 'Which invoice?' });
     const replied = await sendAct(handle, 'customer-reply', { message: 'November' });
@@ -53,6 +55,7 @@ describe('one transition at a time', () => {
   it('C7, C12: resolve and reopen sent together meet the first result clock and run the new one to its own breach', async () => {
     const handle = await harness.open();
     await harness.act(handle, 'acknowledge', { message: 'Looking into it' });
+    await handle.executeUpdate(openedUpdate);
     const resolving = await startAct(handle, 'resolve', { resolution: 'Refunded' });
     const reopened = await sendAct(handle, 'reopen', { reason: 'Not refunded yet' });
     expect((await resolving.result()).status).toBe('resolved');
