@@ -39,7 +39,8 @@ export interface CaseRun<Input, State extends CaseStateBase, Effect, Signal, Act
   input: Input;
   carried?: CarriedCase<State, Effect>;
   effects?: CaseEffects<Effect>;
-  signal?: SignalDefinition<[Signal]>;
+  /** Messages from outside that are not actions, each delivered to `onSignal` in arrival order. */
+  signals?: SignalDefinition<[Signal]>[];
   /** Continue-as-new once a run's history is this long (or when the server suggests it). */
   maxHistoryEvents?: number;
   continueAsNew(carried: CarriedCase<State, Effect>): Promise<never>;
@@ -103,7 +104,7 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     { validator: (request) => void check(request, 'request') },
   );
   setHandler(calendarUpdatedSignal, (calendar) => void inbox.push({ kind: 'calendar', calendar }));
-  if (run.signal) setHandler(run.signal, (signal) => void inbox.push({ kind: 'signal', signal }));
+  for (const definition of run.signals ?? []) setHandler(definition, (signal) => void inbox.push({ kind: 'signal', signal }));
 
   /** One transition: the rule changes a private copy; the copy becomes the state once its events are recorded. */
   async function transition(rule: (draft: State, ctx: CaseContext) => Step<Effect>, options: { failUpdate?: boolean; requestId?: string } = {}): Promise<void> {

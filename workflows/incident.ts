@@ -20,7 +20,7 @@ export async function incident(input: IncidentInput, carried?: CarriedCase<Incid
     definition: incidentCase,
     input,
     carried,
-    signal: alertsSignal,
+    signals: [alertsSignal],
     maxHistoryEvents: input.policy.maxHistoryEventsPerRun,
     effects: { run: (effect) => runEffect(input, effect), inBackground: (effect) => effect.kind === 'fanout', maxAttempts: fanoutAttempts },
     continueAsNew: (next) => continueAsNew<typeof incident>(input, next),
