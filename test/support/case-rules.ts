@@ -6,9 +6,9 @@ import type { CaseState } from '../../domain/case-state';
 import { caseWorkflowId } from '../../domain/case-types';
 import type { StepEvent } from '../../domain/messages';
 import { fireDueEvents, nextEventAcrossMs } from '../../domain/sla-clock';
-import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
 import type { WorkingCalendar } from '../../domain/working-calendar';
-import { testCalendar, testTimeZone } from './incidents';
+import { testCalendar } from './incidents';
+import { complaintInput as baseComplaintInput } from './case-inputs';
 
 /**
  * The case runtime (workflows/case-runtime.ts) without Temporal: the same calls into a case
@@ -174,24 +174,9 @@ export function only(result: { events: StepEvent[] }, type: string): StepEvent {
   return found[0]!;
 }
 
-/** A complaint as the API opens it (billing, P3, the shipped policy, the calendar pinned for its year), with overrides. */
+/** A complaint as the API opens it, with the calendar pinned for its year. */
 export function complaintInput(caseId: string, receivedAtMs: number, overrides: Partial<ComplaintInput> = {}): ComplaintInput {
-  return {
-    caseId,
-    customerId: 'cust-1',
-    channel: 'web',
-    category: 'billing',
-    priority: 'P3',
-    priorityReason: 'test',
-    major: false,
-    summary: 'Charged twice for November',
-    description: '',
-    openedBy: actorOf('agent'),
-    policy: defaultComplaintSlaPolicy,
-    timeZone: testTimeZone,
-    calendar: testCalendar(receivedAtMs),
-    ...overrides,
-  };
+  return baseComplaintInput(caseId, { calendar: testCalendar(receivedAtMs), ...overrides });
 }
 
 export { incidentInput, testCalendar, testTimeZone } from './incidents';

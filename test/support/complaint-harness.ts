@@ -1,13 +1,11 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { shippedCalendarYears } from '../../config/calendar';
 import type { StaffRole } from '../../domain/actors';
 import type { CaseState } from '../../domain/case-state';
 import { caseWorkflowId, formatCaseId } from '../../domain/case-types';
-import { defaultComplaintSlaPolicy } from '../../domain/sla-policy';
-import type { WorkingCalendar } from '../../domain/working-calendar';
 import type { ComplaintInput } from '../../workflows/complaint';
 import { actUpdate, stateQuery } from '../../workflows/protocol';
+import { complaintInput } from './case-inputs';
 import { seedCustomer, type TestDatabase } from './database';
 import { eventually } from './eventually';
 import { startTimeSkippingBed, type TimeSkippingBed } from './time-skipping-bed';
@@ -16,28 +14,7 @@ export const minutes = (count: number) => count * 60_000;
 export const hours = (count: number) => count * 3600_000;
 export const days = (count: number) => count * 24 * 3600_000;
 
-/** The published calendar as shipped; tests that need an uncovered year take it out themselves. */
-export const shippedCalendar: WorkingCalendar = { version: 'chinese-days (test)', years: shippedCalendarYears() };
-
-/** A complaint as the API would open it (billing, P3, the shipped policy and calendar), with overrides. */
-export function complaintInput(caseId: string, overrides: Partial<ComplaintInput> = {}): ComplaintInput {
-  return {
-    caseId,
-    customerId: 'cust-1',
-    channel: 'web',
-    category: 'billing',
-    priority: 'P3',
-    priorityReason: 'test',
-    major: false,
-    summary: 'Charged twice for November',
-    description: '',
-    openedBy: { id: 'agent/test', role: 'agent' },
-    policy: defaultComplaintSlaPolicy,
-    timeZone: 'Asia/Shanghai',
-    calendar: shippedCalendar,
-    ...overrides,
-  };
-}
+export { complaintInput, shippedCalendar } from './case-inputs';
 
 /** C13: responses state the problem, the steps and the expected completion; tests that do not care get these. */
 export function withResponseContent(action: string, input: Record<string, unknown>): Record<string, unknown> {
