@@ -4,7 +4,7 @@ import { accessSync, chmodSync, chownSync, constants, cpSync, existsSync, mkdirS
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
-import { assertPortFree } from './ports';
+import { assertPortFree, freePort } from './ports';
 
 export interface RunningPostgres {
   url: string;
@@ -46,9 +46,17 @@ export async function startPostgres(options: { clusterDir: string; port: number;
   return { url, clusterDir, stop: server.stop };
 }
 
-/** A throw-away cluster for one test file: its own directory and port, removed on stop. */
-export async function startEphemeralPostgres(port: number): Promise<RunningPostgres> {
+/**
+ * A throw-away cluster for one test file: its own directory and port, removed on stop. The port
+ * asked for is taken when free; it lies in Linux's ephemeral range, where an outgoing connection
+ * may hold it for a moment, so a busy one gives way to any free port.
+ */
+export async function startEphemeralPostgres(preferredPort: number): Promise<RunningPostgres> {
   if (process.env.DATABASE_URL) return createEphemeralDatabase(process.env.DATABASE_URL);
+  const port = await assertPortFree(preferredPort, 'Postgres').then(
+    () => preferredPort,
+    () => freePort(),
+  );
   const clusterParent = mkdtempSync(join(tmpdir(), 'pledge-pg-'));
   // mkdtemp makes the directory private; the `postgres` user must be able to walk into it.
   chmodSync(clusterParent, 0o755);
