@@ -2,7 +2,7 @@ import { asyncLocalStorage, heartbeat } from '@temporalio/activity';
 import type postgres from 'postgres';
 import { countAffectedCustomers } from '../db/customers';
 import { findFanoutSnapshot, pageFanoutRecipients, snapshotFanoutRecipients } from '../db/fanout-recipients';
-import { closeAlertGroup } from '../db/incident-alerts';
+import { adoptAlertGroups, closeAlertGroup } from '../db/incident-alerts';
 import { upsertOutage, type OutageRecord } from '../db/incident-outages';
 import { insertLedgerEntries, sumLedgerByKeys, type LedgerEntry } from '../db/ledger';
 import { countNotificationsByKeys, insertNotifications } from '../db/notifications';
@@ -33,6 +33,11 @@ export interface IncidentPageInput {
   message: IncidentMessage;
   /** Recovery: the policy pinned in the incident (P1). */
   compensation?: CompensationPolicy;
+  /**
+   * O2/P5: the recipient snapshot leaves out customers with a notification under any of these key
+   * prefixes (an incident merged into this one already told them of the outage).
+   */
+  skipNotifiedUnder?: string[];
 }
 
 export interface IncidentPageResult {
@@ -70,8 +75,8 @@ export function createIncidentActivities(sql: postgres.Sql) {
      * O4, O7: fixes who a fan-out tells, once, when it starts: the customers the scopes touch now,
      * stored under the fan-out key. A retry, or a second call, changes nothing.
      */
-    async snapshotFanoutRecipients(input: { fanoutKey: string; scopes: IncidentScope[] }): Promise<{ customers: number }> {
-      return { customers: await snapshotFanoutRecipients(sql, input.fanoutKey, input.scopes) };
+    async snapshotFanoutRecipients(input: { fanoutKey: string; scopes: IncidentScope[]; skipNotifiedUnder?: string[] }): Promise<{ customers: number }> {
+      return { customers: await snapshotFanoutRecipients(sql, input.fanoutKey, input.scopes, { skipNotifiedUnder: input.skipNotifiedUnder ?? [] }) };
     },
 
     /**
@@ -86,7 +91,7 @@ export function createIncidentActivities(sql: postgres.Sql) {
       return sql.begin(async (tx) => {
         // A fan-out started before recipient snapshots existed takes its snapshot at its next page.
         const recipientsKey = input.recipientsKey ?? input.notificationKeyPrefix;
-        if ((await findFanoutSnapshot(tx, recipientsKey)) === undefined) await snapshotFanoutRecipients(tx, recipientsKey, input.scopes);
+        if ((await findFanoutSnapshot(tx, recipientsKey)) === undefined) await snapshotFanoutRecipients(tx, recipientsKey, input.scopes, { skipNotifiedUnder: input.skipNotifiedUnder ?? [] });
         const recipients = await pageFanoutRecipients(tx, recipientsKey, input.afterCustomerId, input.pageSize);
         heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length });
         const ledger: LedgerEntry[] = [];
@@ -152,6 +157,20 @@ export function createIncidentActivities(sql: postgres.Sql) {
      */
     async closeAlertGroup(input: { caseId: string; closedAt: string; dedupKey?: string | null; knownAlerts?: { fingerprint: string; startsAt: string }[] }): Promise<{ released: number }> {
       return { released: await closeAlertGroup(sql, input) };
+    },
+
+    /**
+     * O2/P5: an incident was merged into `toCaseId`: the alert groups it owned are the target's now,
+     * so the groups' next alerts reach the target, and so are its alerts (those it never saw are
+     * delivered again on their next re-send). With `release` (the target is no longer open) they are
+     * released instead, as at a resolution.
+     */
+    async adoptAlertGroups(input: { fromCaseId: string; toCaseId: string; at: string; knownAlerts: { fingerprint: string; startsAt: string }[]; release: boolean }): Promise<{
+      groups: number;
+      alerts: number;
+      released: number;
+    }> {
+      return adoptAlertGroups(sql, input);
     },
 
     /** O9: the incident's outage interval and reach, kept current for availability. */

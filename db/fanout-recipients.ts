@@ -5,16 +5,26 @@ import { inTransaction, type Sql } from './sql';
 // O4, O7: the recipients of one fan-out (tables `fanout_snapshots`, `fanout_recipients`), fixed
 // when it starts.
 
+export interface SnapshotOptions {
+  /**
+   * O2/P5: leave out customers who have a notification whose key starts with any of these prefixes
+   * (told of the outage by an incident merged into this one). Looked up per customer by its index.
+   */
+  skipNotifiedUnder?: readonly string[];
+}
+
 /**
  * Stores the customers the scopes touch now as the recipients of `fanoutKey`, once: the first
  * call takes the snapshot, every later call (a retry, a continued run) finds it and changes
  * nothing. Returns how many recipients the fan-out has.
  */
-export async function snapshotFanoutRecipients(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[]): Promise<number> {
-  return inTransaction(sql, (tx) => takeSnapshot(tx, fanoutKey, scopes));
+export async function snapshotFanoutRecipients(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[], options: SnapshotOptions = {}): Promise<number> {
+  return inTransaction(sql, (tx) => takeSnapshot(tx, fanoutKey, scopes, options.skipNotifiedUnder ?? []));
 }
 
-async function takeSnapshot(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[]): Promise<number> {
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+
+async function takeSnapshot(sql: Sql, fanoutKey: string, scopes: readonly IncidentScope[], skipNotifiedUnder: readonly string[]): Promise<number> {
   // The primary key serialises concurrent calls: the second waits for the first to commit, then finds it.
   const [claimed] = await sql<{ fanout_key: string }[]>`
     insert into fanout_snapshots (fanout_key, recipients) values (${fanoutKey}, 0)
@@ -23,7 +33,15 @@ async function takeSnapshot(sql: Sql, fanoutKey: string, scopes: readonly Incide
   if (!claimed) return (await findFanoutSnapshot(sql, fanoutKey))!;
   const inserted = await sql`
     insert into fanout_recipients (fanout_key, customer_id)
-    select ${fanoutKey}, id from customers where ${affectedCustomersCondition(sql, scopes)}
+    select ${fanoutKey}, customers.id from customers
+    where (${affectedCustomersCondition(sql, scopes)})
+      ${
+        skipNotifiedUnder.length === 0
+          ? sql``
+          : sql`and not exists (
+              select 1 from notifications n
+              where n.customer_id = customers.id and n.idempotency_key like any(${skipNotifiedUnder.map(likePrefix)}::text[]))`
+      }
     on conflict do nothing
     returning customer_id`;
   await sql`update fanout_snapshots set recipients = ${inserted.length} where fanout_key = ${fanoutKey}`;

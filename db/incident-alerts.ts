@@ -143,3 +143,54 @@ export async function closeAlertGroup(
     return released.length;
   });
 }
+
+/**
+ * O2/P5: the incident `fromCaseId` was merged into `toCaseId`. Under each group's lock (as the API
+ * takes it), every alert group `fromCaseId` still owns is closed for it and opened for the target,
+ * so the group's next alerts reach the target; its alerts (fingerprint + startsAt) move to the
+ * target too, so their re-sends (a resolution) reach it. Alerts the merged incident never saw (they
+ * raced the merge) are marked undelivered, so their next re-send is signalled to the target.
+ * With `release` (the target is no longer open) the groups are closed instead, as at a
+ * resolution. A retry finds nothing left to move.
+ */
+export async function adoptAlertGroups(
+  sql: Sql,
+  input: { fromCaseId: string; toCaseId: string; at: string; knownAlerts: readonly { fingerprint: string; startsAt: string }[]; release: boolean },
+): Promise<{ groups: number; alerts: number; released: number }> {
+  if (input.release) {
+    const keys = await openGroupKeys(sql, input.fromCaseId);
+    const released = await closeAlertGroup(sql, { caseId: input.fromCaseId, closedAt: input.at, dedupKey: keys[0] ?? null, knownAlerts: input.knownAlerts });
+    return { groups: 0, alerts: 0, released };
+  }
+  return inTransaction(sql, async (tx) => {
+    // Locks taken in key order, so two merges never wait on each other crosswise.
+    for (const key of await openGroupKeys(tx, input.fromCaseId)) await lockAlertGroup(tx, key);
+    const moved = await tx<{ dedup_key: string }[]>`
+      update incident_alert_groups set closed_at = ${input.at}
+      where case_id = ${input.fromCaseId} and closed_at is null
+      returning dedup_key`;
+    if (moved.length > 0) {
+      await tx`
+        insert into incident_alert_groups (case_id, dedup_key, opened_at)
+        select ${input.toCaseId}, dedup_key, ${input.at}::timestamptz from unnest(${moved.map((row) => row.dedup_key)}::text[]) as moved(dedup_key)
+        on conflict (case_id, dedup_key) do update set closed_at = null`;
+    }
+    const alerts = await tx`
+      with known as (
+        select fingerprint, starts_at
+        from unnest(${input.knownAlerts.map((alert) => alert.fingerprint)}::text[], ${input.knownAlerts.map((alert) => alert.startsAt)}::timestamptz[]) as known(fingerprint, starts_at))
+      update incident_alerts a
+      set case_id = ${input.toCaseId},
+          delivered_status = case when exists (select 1 from known k where k.fingerprint = a.fingerprint and k.starts_at = a.starts_at) then a.delivered_status end,
+          delivered_ends_at = case when exists (select 1 from known k where k.fingerprint = a.fingerprint and k.starts_at = a.starts_at) then a.delivered_ends_at end
+      where a.case_id = ${input.fromCaseId}
+      returning a.fingerprint`;
+    return { groups: moved.length, alerts: alerts.length, released: 0 };
+  });
+}
+
+/** The dedup keys of the groups a case owns now, in key order. */
+async function openGroupKeys(sql: Sql, caseId: string): Promise<string[]> {
+  const rows = await sql<{ dedup_key: string }[]>`select dedup_key from incident_alert_groups where case_id = ${caseId} and closed_at is null order by dedup_key`;
+  return rows.map((row) => row.dedup_key);
+}

@@ -11,14 +11,16 @@ import {
   emptyScope,
   incidentActions,
   incidentNextStep,
+  isIncidentMerge,
   type IncidentAction,
+  type IncidentMerge,
+  type IncidentSignal,
   mergeScopes,
   sameScope,
   scopeFromLabels,
   scopeIsEmpty,
   severityFromLabel,
   worstSeverity,
-  type AlertBatch,
   type IncidentAlert,
   type IncidentScope,
   type IncidentSource,
@@ -68,6 +70,8 @@ export interface FanoutRequest {
   keyPrefix: string;
   scopes: IncidentScope[];
   message: IncidentMessage;
+  /** O2/P5: an outage notice skips customers told under these notification key prefixes (by an incident merged into this one). */
+  skipNotifiedUnder?: string[];
 }
 
 export interface FanoutTotals {
@@ -96,7 +100,11 @@ export type IncidentEffect =
   | { kind: 'count-affected'; scopes: IncidentScope[]; actor: Actor; source: 'staff' | 'labels' }
   | { kind: 'record-outage'; outage: OutageRecord }
   | { kind: 'close-alert-group'; closedAt: string; dedupKey: string | null; knownAlerts: { fingerprint: string; startsAt: string }[] }
-  | { kind: 'fanout'; request: FanoutRequest };
+  | { kind: 'fanout'; request: FanoutRequest }
+  /** O2/P5: tell the target what this incident knows (the `incident-merge` signal), after this incident's own fan-outs. */
+  | { kind: 'merge-into'; into: string; merge: IncidentMerge }
+  /** O2/P5: the absorbed incident's alert groups (and alerts) now belong to this one; or, with `release`, are released. */
+  | { kind: 'adopt-alert-groups'; fromCaseId: string; at: string; knownAlerts: { fingerprint: string; startsAt: string }[]; release: boolean };
 
 export interface IncidentState extends CaseStateBase {
   source: IncidentSource;
@@ -139,6 +147,14 @@ export interface IncidentState extends CaseStateBase {
   unchangedBatches: number;
   /** O2/P5: a false alarm closed by a supervisor. */
   dismissal?: { reason: string; by: string; atMs: number; correction: boolean };
+  /** O2/P5: closed by a merge into another incident; `failed` when the target could not be told. */
+  mergedInto?: { caseId: string; reason: string; by: string; atMs: number; failed?: boolean };
+  /** O2/P5: incidents merged into this one, in the order they arrived. */
+  mergedFrom?: string[];
+  /** O2/P5: notification key prefixes under which incidents merged into this one told users: its outage notice skips them. */
+  alsoNotifiedUnder?: string[];
+  /** O2/P5: the start of the joined outage when an incident merged into this one started earlier (recovery, remedies, O9). */
+  outageStartedAtMs?: number;
 }
 
 /**
@@ -162,7 +178,7 @@ const keptEntries = 20;
  * start (auto-published before the deadline if nobody does); repaired within 48 hours or escalated;
  * on recovery every affected user is told and compensated once; closed by the post-incident review.
  */
-export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, AlertBatch, IncidentAction> = {
+export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }, IncidentState, IncidentEffect, IncidentSignal, IncidentAction> = {
   type: 'incident',
   actions: incidentActions,
   laterRules: Object.values(incidentRules),
@@ -243,6 +259,9 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
     if (request.action === 'publish-notice' && ruleIsOn(s, incidentRules.toldMeansTold) && nobodyInScope(s)) {
       return { ok: false, kind: 'refused', message: 'nobody is in the scope yet, so the notice would reach nobody; set the scope (set-scope) and it is published at once if it is due' };
     }
+    if (request.action === 'merge' && checked.input.into === s.caseId) {
+      return { ok: false, kind: 'invalid-input', message: "invalid input for 'merge'", fields: [{ field: 'input.into', message: 'an incident cannot be merged into itself' }] };
+    }
     if (request.action === 'resolve' && checked.input.endedAt !== undefined) {
       const endedAt = Date.parse(String(checked.input.endedAt));
       if (endedAt < s.startedAtMs || endedAt > ctx.nowMs) {
@@ -301,10 +320,14 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       }
       case 'dismiss':
         return dismiss(s, actor, request.input.reason, request.input.message, ctx);
+      case 'merge':
+        return mergeInto(s, actor, request.input.into, request.input.reason, ctx);
     }
   },
 
-  onSignal(s, batch, ctx) {
+  onSignal(s, signal, ctx) {
+    if (isIncidentMerge(signal)) return absorb(s, signal, ctx);
+    const batch = signal;
     const actor = batch.sentBy;
     let changed = 0;
     for (const alert of batch.alerts) {
@@ -367,6 +390,10 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       }
       case 'fanout':
         return fanoutDone(s, effect.request, outcome, ctx);
+      case 'merge-into':
+        return mergeDone(s, effect.into, outcome, ctx);
+      case 'adopt-alert-groups':
+        return alertGroupsAdopted(s, effect, outcome, ctx);
       default:
         return noStep;
     }
@@ -487,7 +514,7 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         description: s.description,
         startedAt: s.startedAt,
         endedAt: isoOrNull(s.endedAtMs),
-        outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs),
+        outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(outageStartMs(s), s.endedAtMs),
         severitySource: s.severitySource,
         scope: s.scope,
         scopeSource: s.scopeSource,
@@ -522,6 +549,10 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         fanouts: s.fanouts,
         fanoutFailures: s.fanoutFailures,
         dismissal: s.dismissal ? { reason: s.dismissal.reason, by: s.dismissal.by, at: new Date(s.dismissal.atMs).toISOString(), correction: s.dismissal.correction } : null,
+        mergedInto: s.mergedInto
+          ? { caseId: s.mergedInto.caseId, reason: s.mergedInto.reason, by: s.mergedInto.by, at: new Date(s.mergedInto.atMs).toISOString(), failed: s.mergedInto.failed ?? false }
+          : null,
+        mergedFrom: s.mergedFrom ?? [],
       } satisfies IncidentDetails,
     } satisfies CaseState;
   },
@@ -534,7 +565,7 @@ export function incidentOutcome(s: IncidentState): IncidentOutcome {
     caseId: s.caseId,
     status: s.status,
     slaBreached: s.slaBreached,
-    outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(s.startedAtMs, s.endedAtMs),
+    outageMinutes: s.endedAtMs === undefined ? null : minutesBetween(outageStartMs(s), s.endedAtMs),
     remediesPaid: s.recovery.remediesPaid,
   };
 }
@@ -576,17 +607,28 @@ function affectedScopes(s: IncidentState): IncidentScope[] {
   return all.filter((candidate, index) => !scopeIsEmpty(candidate) && all.findIndex((other) => sameScope(other, candidate)) === index);
 }
 
+/** O2/P5: when the outage began: the incident's own start, or an earlier one of an incident merged into it. */
+const outageStartMs = (s: IncidentState) => s.outageStartedAtMs ?? s.startedAtMs;
+const outageStartIso = (s: IncidentState) => (s.outageStartedAtMs === undefined ? s.startedAt : new Date(s.outageStartedAtMs).toISOString());
+
 function outageRecord(s: IncidentState): OutageRecord {
   const reach = affectedScopes(s).reduce(mergeScopes, emptyScope);
-  // O9: a dismissed false alarm took nothing down: a zero-length interval counts no downtime.
-  const endedAt = s.dismissal ? s.startedAt : isoOrNull(s.endedAtMs);
-  return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt: s.startedAt, endedAt };
+  const startedAt = outageStartIso(s);
+  // O9: a dismissed false alarm took nothing down: a zero-length interval counts no downtime. An
+  // incident merged into another counts none either: the target's record holds the joined outage
+  // (unless the target could not be told: then its outage ran until the merge closed it).
+  let endedAt = isoOrNull(s.endedAtMs);
+  if (s.dismissal || (s.mergedInto && !s.mergedInto.failed)) endedAt = startedAt;
+  else if (s.mergedInto) endedAt = new Date(s.mergedInto.atMs).toISOString();
+  return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt, endedAt };
 }
 
 function queueFanout(s: IncidentState, kind: FanoutKind, keyPrefix: string, message?: string): IncidentEffect {
-  const base: IncidentMessage = { title: s.title, startedAt: s.startedAt, ...(message === undefined ? {} : { message }) };
-  const recoveryFields = kind === 'recovery' && s.endedAtMs !== undefined ? { endedAt: new Date(s.endedAtMs).toISOString(), outageMinutes: minutesBetween(s.startedAtMs, s.endedAtMs) } : {};
-  return { kind: 'fanout', request: { number: ++s.fanoutsQueued, kind, keyPrefix, scopes: affectedScopes(s), message: { ...base, ...recoveryFields } } };
+  const base: IncidentMessage = { title: s.title, startedAt: outageStartIso(s), ...(message === undefined ? {} : { message }) };
+  const recoveryFields = kind === 'recovery' && s.endedAtMs !== undefined ? { endedAt: new Date(s.endedAtMs).toISOString(), outageMinutes: minutesBetween(outageStartMs(s), s.endedAtMs) } : {};
+  // O2/P5: customers an absorbed incident already told of this outage are not sent its notice again.
+  const skip = kind === 'outage-notice' && s.alsoNotifiedUnder?.length ? { skipNotifiedUnder: [...s.alsoNotifiedUnder] } : {};
+  return { kind: 'fanout', request: { number: ++s.fanoutsQueued, kind, keyPrefix, scopes: affectedScopes(s), message: { ...base, ...recoveryFields }, ...skip } };
 }
 
 function staffMessage(s: IncidentState, kind: string, role: 'agent' | 'supervisor', subject: string, body: string, atMs: number): StaffNotificationRequest {
@@ -692,8 +734,9 @@ function publishHeldNotice(s: IncidentState, ctx: CaseContext): Step<IncidentEff
  * correction, to the same scopes.
  */
 function dismiss(s: IncidentState, actor: Actor, reason: string, message: string | undefined, ctx: CaseContext): Step<IncidentEffect> {
-  // Only notices and updates fan out while an incident is open: any fan-out queued told users something.
-  const usersTold = s.fanoutsQueued > 0;
+  // Only notices and updates fan out while an incident is open: any fan-out queued told users something
+  // (and so did an incident merged into this one that told anyone: O2/P5).
+  const usersTold = s.fanoutsQueued > 0 || (s.alsoNotifiedUnder?.length ?? 0) > 0;
   s.status = 'closed';
   s.dismissal = { reason, by: actor.id, atMs: ctx.nowMs, correction: usersTold };
   const cancelled = Object.values(s.clocks)
@@ -717,6 +760,182 @@ function dismiss(s: IncidentState, actor: Actor, reason: string, message: string
   ];
   if (usersTold) effects.push(queueFanout(s, 'correction', `${s.workflowId}:correction`, message ?? ''));
   return { events, effects };
+}
+
+/**
+ * O2/P5: a supervisor merges this incident into another open one (one outage, one incident). This
+ * one closes: its clocks are cancelled and it never resolves, so it sends no recovery notice and
+ * pays no remedy. The target is told what this one knows (alerts, scope, the scopes already told,
+ * the key prefixes under which users were told) by the `incident-merge` signal, sent after this
+ * incident's own fan-outs (background effects run in order), so the target's notice sees who was told.
+ * O9: the target's record holds the joined outage; this one's is zero-length.
+ */
+function mergeInto(s: IncidentState, actor: Actor, into: string, reason: string, ctx: CaseContext): Step<IncidentEffect> {
+  const mergedAt = new Date(ctx.nowMs).toISOString();
+  s.status = 'closed';
+  s.mergedInto = { caseId: into, reason, by: actor.id, atMs: ctx.nowMs };
+  const cancelled = Object.values(s.clocks)
+    .filter(cancelClock)
+    .map((clock) => clock.name);
+  // Only notices and updates fan out while an incident is open: keys `<workflowId>:notice:<customer>…`, `<workflowId>:update-<request>:<customer>…`.
+  const ownPrefixes = s.fanoutsQueued > 0 ? [`${s.workflowId}:notice:`, `${s.workflowId}:update-`] : [];
+  const notifiedUnder = [...new Set([...ownPrefixes, ...(s.alsoNotifiedUnder ?? [])])];
+  const merge: IncidentMerge = {
+    kind: 'merge',
+    fromCaseId: s.caseId,
+    fromWorkflowId: s.workflowId,
+    title: s.title,
+    reason,
+    mergedBy: actor,
+    mergedAt,
+    outageStartedAt: new Date(outageStartMs(s)).toISOString(),
+    severity: s.severity,
+    alerts: Object.values(s.alerts),
+    scope: s.scope,
+    noticedScopes: s.noticedScopes,
+    notifiedUnder,
+    noticePublishedAt: isoOrNull(s.notice.publishedAtMs),
+  };
+  const events: StepEvent[] = [
+    event('incident.merged-into', actor, ctx, {
+      into,
+      reason,
+      alerts: alertCounts(s),
+      scope: s.scope,
+      noticedScopes: s.noticedScopes,
+      notifiedUnder,
+      noticePublishedAt: isoOrNull(s.notice.publishedAtMs),
+      cancelledClocks: cancelled,
+    }),
+  ];
+  if (cancelled.length > 0) events.push(event('sla.cancelled', systemActor, ctx, { clocks: cancelled, outcome: 'merged' }));
+  events.push(event('incident.closed', systemActor, ctx, { via: 'merge', into }));
+  return {
+    events,
+    effects: [
+      { kind: 'record-outage', outage: outageRecord(s) },
+      { kind: 'merge-into', into, merge },
+    ],
+  };
+}
+
+/** O2/P5: the target could not be told of the merge: recorded, escalated; for good, the alert group is released. */
+function mergeDone(s: IncidentState, into: string, outcome: EffectOutcome, ctx: CaseContext): Step<IncidentEffect> {
+  s.updatedAtMs = ctx.nowMs;
+  if (outcome.ok) return { events: [event('incident.merge-delivered', systemActor, ctx, { into })] };
+  const retrying = outcome.retryable && outcome.attempt < fanoutAttempts;
+  const error = outcome.message.slice(0, 1000);
+  const told = s.fanoutsQueued > 0 || (s.alsoNotifiedUnder?.length ?? 0) > 0;
+  const message = staffMessage(
+    s,
+    `merge-failed-${outcome.attempt}`,
+    'supervisor',
+    `merge into ${into} FAILED`,
+    `${s.caseId} was closed to be merged into ${into}, but ${into} could not be told (attempt ${outcome.attempt}): ${error}. ` +
+      (retrying
+        ? 'It will be tried again.'
+        : `${into} does not have this incident's alerts or scope. ${told ? 'Users of this incident were told of the outage and get no recovery notice or remedy from it. ' : ''}` +
+          'Open an incident for the outage (or set the scope of the one that covers it) and tell the users by hand. The alert group is released: its next alert opens a new incident.'),
+    ctx.nowMs,
+  );
+  const failed = event('incident.merge-failed', systemActor, ctx, { into, attempt: outcome.attempt, error, retrying, escalatedTo: 'supervisor' }, { staffNotifications: [message] });
+  if (retrying) return { events: [failed] };
+  if (s.mergedInto) s.mergedInto.failed = true;
+  const knownAlerts = Object.values(s.alerts).map((alert) => ({ fingerprint: alert.fingerprint, startsAt: alert.startsAt }));
+  return {
+    events: [failed],
+    effects: [
+      { kind: 'close-alert-group', closedAt: new Date(ctx.nowMs).toISOString(), dedupKey: s.dedupKey, knownAlerts },
+      { kind: 'record-outage', outage: outageRecord(s) },
+    ],
+  };
+}
+
+/**
+ * O2/P5: another incident was merged into this one. Its alerts join these (by fingerprint|startsAt;
+ * resolution wins), the scope widens to the union and becomes staff's (labels no longer narrow it),
+ * the scopes it already told are kept (recovery and remedies reach everyone ever in scope, from this
+ * incident only, one ledger key per customer), and the key prefixes under which it told users are
+ * kept so this incident's notice skips them. Its alert groups become this incident's. A published
+ * notice follows the wider scope (the count's `onEffectDone`); an incident already resolved sends
+ * its recovery to the newcomers at once. An incident already closed takes nothing and escalates.
+ */
+function absorb(s: IncidentState, m: IncidentMerge, ctx: CaseContext): Step<IncidentEffect> {
+  if (s.mergedFrom?.includes(m.fromCaseId)) return noStep;
+  s.updatedAtMs = ctx.nowMs;
+  const at = new Date(ctx.nowMs).toISOString();
+  const knownAlerts = m.alerts.map((alert) => ({ fingerprint: alert.fingerprint, startsAt: alert.startsAt }));
+  const groups: IncidentEffect = { kind: 'adopt-alert-groups', fromCaseId: m.fromCaseId, at, knownAlerts, release: s.status !== 'open' };
+  if (s.status === 'closed') {
+    const message = staffMessage(
+      s,
+      `merge-from-${m.fromCaseId}-refused`,
+      'supervisor',
+      `merge from ${m.fromCaseId} arrived after closing`,
+      `${m.fromCaseId} was merged into ${s.caseId}, which had already closed: the users of ${m.fromCaseId} get no recovery notice or remedy from it. Tell them by hand.`,
+      ctx.nowMs,
+    );
+    return { events: [event('incident.merge-refused', m.mergedBy, ctx, { from: m.fromCaseId, status: s.status, escalatedTo: 'supervisor' }, { staffNotifications: [message] })], effects: [groups] };
+  }
+  s.mergedFrom = [...(s.mergedFrom ?? []), m.fromCaseId];
+  let joined = 0;
+  for (const alert of m.alerts) {
+    const key = `${alert.fingerprint}|${alert.startsAt}`;
+    const known = s.alerts[key];
+    if (known && (known.status === 'resolved' || alert.status === 'firing')) continue;
+    s.alerts[key] = alert;
+    joined++;
+  }
+  const notifiedBefore = s.alsoNotifiedUnder ?? [];
+  s.alsoNotifiedUnder = [...notifiedBefore, ...m.notifiedUnder.filter((prefix) => !notifiedBefore.includes(prefix))];
+  for (const told of m.noticedScopes) if (!scopeIsEmpty(told) && !s.noticedScopes.some((other) => sameScope(other, told))) s.noticedScopes.push(told);
+  const absorbedStartMs = Date.parse(m.outageStartedAt);
+  if (absorbedStartMs < outageStartMs(s)) s.outageStartedAtMs = absorbedStartMs;
+  const scopeBefore = s.scope;
+  s.scope = mergeScopes(s.scope, m.scope);
+  s.scopeSource = 'staff';
+  const merged = event('incident.merged', m.mergedBy, ctx, {
+    from: m.fromCaseId,
+    reason: m.reason,
+    title: m.title,
+    mergedAt: m.mergedAt,
+    alerts: m.alerts.length,
+    alertsJoined: joined,
+    totals: alertCounts(s),
+    absorbedScope: m.scope,
+    absorbedNoticedScopes: m.noticedScopes,
+    absorbedNoticePublishedAt: m.noticePublishedAt,
+    notifiedUnder: m.notifiedUnder,
+    scopeBefore,
+    scope: s.scope,
+    outageStartedAt: outageStartIso(s),
+  });
+  const effects: IncidentEffect[] = [groups, { kind: 'count-affected', scopes: affectedScopes(s), actor: m.mergedBy, source: 'staff' }];
+  // Already resolved: its recovery went out; the absorbed incident's users get it now (keys skip those already told).
+  if (s.status === 'resolved') effects.push(queueFanout(s, 'recovery', `${s.workflowId}:recovery`));
+  const worse = worstSeverity([s.severity, m.severity]);
+  const classified = worse && worse !== s.severity ? classify(s, worse, 'staff', m.mergedBy, `merged from ${m.fromCaseId}`, ctx) : noStep;
+  return joinSteps({ events: [merged], effects }, classified);
+}
+
+/** O2/P5: the absorbed incident's alert groups are this incident's now (or were released): recorded when anything moved. */
+function alertGroupsAdopted(s: IncidentState, effect: Extract<IncidentEffect, { kind: 'adopt-alert-groups' }>, outcome: EffectOutcome, ctx: CaseContext): Step<IncidentEffect> {
+  if (!outcome.ok) {
+    const message = staffMessage(
+      s,
+      `adopt-alert-groups-${effect.fromCaseId}-failed`,
+      'supervisor',
+      `alert groups of ${effect.fromCaseId} not moved`,
+      `The alert groups of ${effect.fromCaseId} could not be ${effect.release ? 'released' : `moved to ${s.caseId}`}: ${outcome.message.slice(0, 500)}. Their next alerts may not reach ${s.caseId}.`,
+      ctx.nowMs,
+    );
+    return {
+      events: [event('incident.alert-groups-failed', systemActor, ctx, { from: effect.fromCaseId, release: effect.release, error: outcome.message.slice(0, 1000) }, { staffNotifications: [message] })],
+    };
+  }
+  const result = outcome.result as { groups: number; alerts: number; released: number };
+  if (result.groups + result.alerts + result.released === 0) return noStep;
+  return { events: [event(effect.release ? 'incident.alert-groups-released' : 'incident.alert-groups-adopted', systemActor, ctx, { from: effect.fromCaseId, ...result })] };
 }
 
 /** O7: the outage is over when every alert of the group has resolved. */
@@ -757,7 +976,7 @@ function resolveIncident(s: IncidentState, endedAt: number, actor: Actor, summar
       via,
       summary,
       endedAt: isoOrNull(s.endedAtMs),
-      outageMinutes: minutesBetween(s.startedAtMs, s.endedAtMs),
+      outageMinutes: minutesBetween(outageStartMs(s), s.endedAtMs),
       affectedCount: s.affected.count,
       compensationPolicyVersion: s.compensation.version,
       reviewDueAt: isoOrNull(review.dueAtMs),

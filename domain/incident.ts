@@ -125,6 +125,44 @@ export interface AlertBatch {
   alerts: IncidentAlert[];
 }
 
+/**
+ * O2/P5: what an incident merged into another tells its target (the `incident-merge` signal): its
+ * alerts, its scope and the scopes already told, the notification key prefixes under which it told
+ * users something (so the target's notice skips them), and how it came to be merged.
+ */
+export interface IncidentMerge {
+  kind: 'merge';
+  fromCaseId: string;
+  fromWorkflowId: string;
+  title: string;
+  reason: string;
+  mergedBy: Actor;
+  mergedAt: string;
+  /** The earliest start the absorbed incident knew (its own, or of an incident merged into it before). */
+  outageStartedAt: string;
+  severity: Severity;
+  alerts: IncidentAlert[];
+  scope: IncidentScope;
+  noticedScopes: IncidentScope[];
+  /** Prefixes of notification keys under which the absorbed incident (or one it absorbed) told users of the outage. */
+  notifiedUnder: string[];
+  noticePublishedAt: string | null;
+}
+
+/** The messages from outside an incident takes: alert batches (O1/O2) and merges (O2/P5). */
+export type IncidentSignal = AlertBatch | IncidentMerge;
+
+/** Alert batches carry no `kind` (recorded histories hold them as they are); a merge does. */
+export function isIncidentMerge(signal: IncidentSignal): signal is IncidentMerge {
+  return 'kind' in signal && signal.kind === 'merge';
+}
+
+/** An incident's case number, e.g. INC-2026-000042. */
+export const incidentCaseIdSchema = z
+  .string()
+  .trim()
+  .regex(/^INC-\d{4}-\d{6,}$/, 'must be an incident case id such as INC-2026-000042');
+
 const scopeSchema = z
   .object({
     services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
@@ -197,6 +235,17 @@ export const incidentActions = {
       message: text().optional(),
     }),
     describe: 'close a false alarm (O2/P5): no remedies, no recovery notice; users already told get a correction',
+  },
+  merge: {
+    roles: ['supervisor'],
+    from: ['open'],
+    input: z.object({
+      /** The open incident that takes this one over. */
+      into: incidentCaseIdSchema,
+      reason: text(2000),
+    }),
+    describe:
+      'merge this incident into another open one (O2/P5): this one closes without a recovery notice or remedies; the target takes its alerts, ' + 'alert group and scope, and tells nobody twice',
   },
 } satisfies ActionTable<IncidentStatus>;
 

@@ -64,7 +64,13 @@ export async function incidentFanout(input: IncidentFanoutInput): Promise<Incide
     maxRunHistoryLength: 0,
   };
   // The first run fixes the recipients; later runs (continue-as-new) page through the same set.
-  if (!previous) await snapshotFanoutRecipients({ fanoutKey: input.recipientsKey ?? input.notificationKeyPrefix, scopes: input.scopes });
+  if (!previous) {
+    await snapshotFanoutRecipients({
+      fanoutKey: input.recipientsKey ?? input.notificationKeyPrefix,
+      scopes: input.scopes,
+      ...(input.skipNotifiedUnder ? { skipNotifiedUnder: input.skipNotifiedUnder } : {}),
+    });
+  }
   for (let pagesThisRun = 0; ; pagesThisRun++) {
     if (pagesThisRun >= pagesPerRun) {
       const maxRunHistoryLength = Math.max(progress.maxRunHistoryLength, workflowInfo().historyLength);

@@ -1,14 +1,14 @@
-import { continueAsNew, executeChild, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, executeChild, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { caseWorkflowId } from '../domain/case-types';
 import { fanoutAttempts, incidentCase, incidentOutcome, type IncidentEffect, type IncidentInput, type IncidentOutcome, type IncidentState } from '../domain/incident-case';
 import { runCase, type CarriedCase } from './case-runtime';
 import { incidentFanout } from './incident-fanout';
-import { alertsSignal } from './incident-messages';
+import { alertsSignal, incidentMergeSignal } from './incident-messages';
 
 export type { IncidentInput, IncidentOutcome } from '../domain/incident-case';
 
-const { countAffectedCustomers, closeAlertGroup, recordOutage } = proxyActivities<ReturnType<typeof createActivities>>({
+const { countAffectedCustomers, closeAlertGroup, recordOutage, adoptAlertGroups } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DataError', 'TemplateError'] },
@@ -20,9 +20,10 @@ export async function incident(input: IncidentInput, carried?: CarriedCase<Incid
     definition: incidentCase,
     input,
     carried,
-    signals: [alertsSignal],
+    signals: [alertsSignal, incidentMergeSignal],
     maxHistoryEvents: input.policy.maxHistoryEventsPerRun,
-    effects: { run: (effect) => runEffect(input, effect), inBackground: (effect) => effect.kind === 'fanout', maxAttempts: fanoutAttempts },
+    // A merge's signal waits behind this incident's own fan-outs, so the target sees who they told.
+    effects: { run: (effect) => runEffect(input, effect), inBackground: (effect) => effect.kind === 'fanout' || effect.kind === 'merge-into', maxAttempts: fanoutAttempts },
     continueAsNew: (next) => continueAsNew<typeof incident>(input, next),
   });
   return incidentOutcome(state);
@@ -36,6 +37,16 @@ async function runEffect(input: IncidentInput, effect: IncidentEffect): Promise<
       return recordOutage(effect.outage);
     case 'close-alert-group':
       return closeAlertGroup({ caseId: input.caseId, closedAt: effect.closedAt, dedupKey: effect.dedupKey, knownAlerts: effect.knownAlerts });
+    case 'adopt-alert-groups':
+      return adoptAlertGroups({ fromCaseId: effect.fromCaseId, toCaseId: input.caseId, at: effect.at, knownAlerts: effect.knownAlerts, release: effect.release });
+    case 'merge-into':
+      try {
+        await getExternalWorkflowHandle(caseWorkflowId('incident', effect.into)).signal(incidentMergeSignal, effect.merge);
+      } catch (error) {
+        // The server fails the signal only when the target is not running (unknown or finished): trying again cannot help.
+        throw ApplicationFailure.create({ type: 'MergeTargetUnavailable', message: `incident ${effect.into} is not running: ${(error as Error).message}`, nonRetryable: true });
+      }
+      return { into: effect.into };
     case 'fanout': {
       const { request } = effect;
       // From the case number, not workflowInfo(): the same id on replay under any workflow id.
@@ -54,6 +65,7 @@ async function runEffect(input: IncidentInput, effect: IncidentEffect): Promise<
             pagesPerRun: input.policy.fanoutPagesPerRun,
             timeZone: input.timeZone,
             message: request.message,
+            ...(request.skipNotifiedUnder ? { skipNotifiedUnder: request.skipNotifiedUnder } : {}),
             ...(request.kind === 'recovery' ? { compensation: input.compensation } : {}),
           },
         ],

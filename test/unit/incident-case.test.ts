@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActionTable } from '../../domain/case-actions';
 import type { Actor, ActorRole } from '../../domain/actors';
 import type { EffectOutcome } from '../../domain/case-definition';
-import { describeScopeQuery, incidentActions, incidentStatuses, type AlertBatch, type IncidentAlert, type IncidentScope, type IncidentStatus } from '../../domain/incident';
+import { incidentDetailsSchema } from '../../domain/case-details';
+import { describeScopeQuery, incidentActions, incidentStatuses, type AlertBatch, type IncidentAlert, type IncidentMerge, type IncidentScope, type IncidentStatus } from '../../domain/incident';
 import { fanoutAttempts, incidentCase, incidentOutcome, incidentRules, type FanoutTotals, type IncidentEffect, type IncidentInput, type IncidentState } from '../../domain/incident-case';
 import {
   accepted,
@@ -96,6 +97,7 @@ const validInput: Record<string, Record<string, unknown>> = {
   resolve: { summary: 'The trunk was spliced' },
   'submit-review': { summary: 'A digger cut the trunk', rootCause: 'Unmarked trunk route', followUps: ['Mark the route'] },
   dismiss: { reason: 'A flapping probe at the POP, not an outage' },
+  merge: { into: 'INC-2026-000099', reason: 'The same fibre cut as INC-2026-000099' },
 };
 
 const pathTo: Record<IncidentStatus, string[]> = {
@@ -224,9 +226,9 @@ describe('incident actions against the action table', () => {
     }
   });
 
-  it.each(Object.keys(incidentActions))('D6: only staff may %s (agents and supervisors; O2/P5: dismiss, supervisors only)', (action) => {
+  it.each(Object.keys(incidentActions))('D6: only staff may %s (agents and supervisors; O2/P5: dismiss and merge, supervisors only)', (action) => {
     const incident = reach(actionTable[action]!.from[0]!);
-    const allowed: ActorRole[] = action === 'dismiss' ? ['supervisor'] : ['agent', 'supervisor'];
+    const allowed: ActorRole[] = action === 'dismiss' || action === 'merge' ? ['supervisor'] : ['agent', 'supervisor'];
     expect(actionTable[action]!.roles).toEqual(allowed);
     for (const role of allRoles) {
       const result = attempt(incident, action, validInput[action], actorOf(role));
@@ -281,7 +283,7 @@ describe('incident actions against the action table', () => {
     const again = `the outage notice was already published at ${iso(publishedAt)}; post an update instead`;
     expect(refused(attempt(published, 'publish-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
     expect(refused(attempt(published, 'edit-notice'))).toEqual({ ok: false, kind: 'refused', message: again });
-    expect(viewOf(incidentCase, published).allowedActions).toEqual(['classify', 'set-scope', 'post-update', 'resolve', 'dismiss']);
+    expect(viewOf(incidentCase, published).allowedActions).toEqual(['classify', 'set-scope', 'post-update', 'resolve', 'dismiss', 'merge']);
   });
 
   it('O5: an update without notifying users only records it and moves the next reminder', () => {
@@ -889,5 +891,270 @@ describe('O2/P5: dismissing a false alarm', () => {
     expect(typesOf(late)).toEqual(['incident.alerts-after-resolution']);
     expect(late.effects).toEqual([]);
     expect(late.state.status).toBe('closed');
+  });
+});
+
+describe('O2/P5: merging one incident into another', () => {
+  const targetId = 'INC-2026-000099';
+  const targetWorkflowId = `incident-${targetId}`;
+  const title = 'Broadband outage in the test region';
+  const reason = 'The same fibre cut as INC-2026-000099';
+  const merging = { into: targetId, reason };
+  const minhang: IncidentScope = { services: ['broadband'], regions: ['shanghai-minhang'] };
+  const union: IncidentScope = { services: ['broadband'], regions: ['shanghai-minhang', 'shanghai-pudong'] };
+  const prefixesOf = (id: string) => [`incident-${id}:notice:`, `incident-${id}:update-`];
+
+  /** The target: staff opened it 30 min after the absorbed one started, for Minhang; its count came back. */
+  function targetIncident(): Result {
+    const startedAtMs = start + minutes(30);
+    const opened = openCase(incidentCase, incidentInput({ caseId: targetId, startedAtMs, scope: minhang }), startedAtMs);
+    const counting = effectOf(opened, 'count-affected');
+    return effectDone(incidentCase, opened, counting, countedFor(counting, 500), startedAtMs + 1_000);
+  }
+
+  /** The absorbed incident (Pudong) with its notice published and an update that told users, merged at start + 50 min. */
+  function absorbedAfterNotice(): Result {
+    const published = take(scopedIncident(), 'publish-notice', {}, { atMs: start + minutes(30) });
+    const updated = take(published, 'post-update', { message: 'Crews on site', notifyUsers: true }, { requestId: 'upd-1', atMs: start + minutes(40) });
+    return take(updated, 'merge', merging, { actor: supervisor, atMs: start + minutes(50) });
+  }
+
+  const mergeOf = (merged: Result): IncidentMerge => effectOf(merged, 'merge-into').merge;
+
+  /** The target with its notice published at start + 40 min, then the merge (and, unless told otherwise, the wider scope's count). */
+  function targetAfterMerge(options: { count?: boolean } = {}) {
+    const published = take(targetIncident(), 'publish-notice', {}, { atMs: start + minutes(40) });
+    const absorbed = signal(incidentCase, published, mergeOf(absorbedAfterNotice()), start + minutes(60));
+    if (options.count === false) return { published, absorbed, counted: absorbed };
+    const counting = effectOf(absorbed, 'count-affected');
+    return { published, absorbed, counted: effectDone(incidentCase, absorbed, counting, countedFor(counting, 1_700), start + minutes(61)) };
+  }
+
+  it('O2/P5: merge is for supervisors only, needs an incident to merge into and a reason, never into itself, and only while open', () => {
+    const incident = scopedIncident();
+    expect(refused(attempt(incident, 'merge', merging, agent))).toMatchObject({ kind: 'forbidden' });
+    expect(refused(attempt(incident, 'merge', { reason }, supervisor))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.into' }] });
+    expect(refused(attempt(incident, 'merge', { into: 'CMP-2026-000001', reason }, supervisor))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.into' }] });
+    expect(refused(attempt(incident, 'merge', { into: targetId }, supervisor))).toMatchObject({ kind: 'invalid-input', fields: [{ field: 'input.reason' }] });
+    expect(refused(attempt(incident, 'merge', { into: caseId, reason }, supervisor))).toEqual({
+      ok: false,
+      kind: 'invalid-input',
+      message: "invalid input for 'merge'",
+      fields: [{ field: 'input.into', message: 'an incident cannot be merged into itself' }],
+    });
+    expect(refused(attempt(reach('resolved'), 'merge', merging, supervisor))).toMatchObject({ kind: 'refused' });
+    // A new action: no rule flag needed, a case from an old history may be merged too.
+    expect(incident.state.rules).toBeUndefined();
+    expect(attempt(incident, 'merge', merging, supervisor)).toMatchObject({ ok: true });
+  });
+
+  it('O2/P5: the absorbed incident closes without resolving: clocks cancelled, merged-into then closed, no recovery, no remedies; the target is told after its own fan-outs', () => {
+    const merged = absorbedAfterNotice();
+    const at = start + minutes(50);
+    expect(typesOf(merged)).toEqual(['incident.merged-into', 'sla.cancelled', 'incident.closed']);
+    expect(only(merged, 'incident.merged-into')).toMatchObject({
+      actor: supervisor,
+      occurredAt: iso(at),
+      data: {
+        into: targetId,
+        reason,
+        alerts: { total: 0, firing: 0, resolved: 0 },
+        scope: pudong,
+        noticedScopes: [pudong],
+        notifiedUnder: prefixesOf(caseId),
+        noticePublishedAt: iso(start + minutes(30)),
+        cancelledClocks: ['repair'],
+      },
+    });
+    expect(only(merged, 'sla.cancelled').data).toEqual({ clocks: ['repair'], outcome: 'merged' });
+    expect(only(merged, 'incident.closed').data).toEqual({ via: 'merge', into: targetId });
+    expect(kindsOf(merged)).toEqual(['record-outage', 'merge-into']);
+    // O9: the target's record holds the joined outage; this one counts no downtime.
+    expect(effectOf(merged, 'record-outage').outage).toMatchObject({ caseId, startedAt: iso(start), endedAt: iso(start) });
+    expect(mergeOf(merged)).toEqual({
+      kind: 'merge',
+      fromCaseId: caseId,
+      fromWorkflowId: workflowId,
+      title,
+      reason,
+      mergedBy: supervisor,
+      mergedAt: iso(at),
+      outageStartedAt: iso(start),
+      severity: 'SEV2',
+      alerts: [],
+      scope: pudong,
+      noticedScopes: [pudong],
+      notifiedUnder: prefixesOf(caseId),
+      noticePublishedAt: iso(start + minutes(30)),
+    });
+    expect(merged.state.endedAtMs).toBeUndefined();
+    expect(incidentCase.isClosed(merged.state)).toBe(true);
+    expect(incidentCase.nextWakeAtMs!(merged.state)).toBeUndefined();
+    expect(incidentOutcome(merged.state)).toEqual({ caseId, status: 'closed', slaBreached: false, outageMinutes: null, remediesPaid: 0 });
+    const view = viewOf(incidentCase, merged);
+    expect(view).toMatchObject({ status: 'closed', nextStep: null, allowedActions: [] });
+    expect(view.details).toMatchObject({ mergedInto: { caseId: targetId, reason, by: supervisor.id, at: iso(at), failed: false }, mergedFrom: [], resolution: null });
+    expect(incidentDetailsSchema.strict().safeParse(view.details).success).toBe(true);
+    const delivered = effectDone(incidentCase, merged, effectOf(merged, 'merge-into'), { ok: true, result: { into: targetId } }, at + 1_000);
+    expect(typesOf(delivered)).toEqual(['incident.merge-delivered']);
+    expect(delivered.effects).toEqual([]);
+  });
+
+  it('O2/P5: an incident that told nobody passes no key prefixes; one never merged shows no merge', () => {
+    expect(mergeOf(take(scopedIncident(), 'merge', merging, { actor: supervisor })).notifiedUnder).toEqual([]);
+    expect(viewOf(incidentCase, scopedIncident()).details).toMatchObject({ mergedInto: null, mergedFrom: [] });
+  });
+
+  it('O2/P5: a target that cannot be told fails visibly: recorded, escalated to supervisors, the alert group released, the outage ended at the merge', () => {
+    const { scoped } = firingIncident();
+    const at = start + minutes(20);
+    const merged = take(scoped, 'merge', merging, { actor: supervisor, atMs: at });
+    expect(mergeOf(merged).alerts.map((entry) => entry.fingerprint)).toEqual(['a', 'b']);
+    const failure: EffectOutcome = { ok: false, retryable: false, attempt: 1, message: `incident ${targetId} is not running: workflow not found` };
+    const failed = effectDone(incidentCase, merged, effectOf(merged, 'merge-into'), failure, at + 1_000);
+    expect(typesOf(failed)).toEqual(['incident.merge-failed']);
+    const recorded = only(failed, 'incident.merge-failed');
+    expect(recorded.data).toEqual({ into: targetId, attempt: 1, error: failure.message, retrying: false, escalatedTo: 'supervisor' });
+    expect(recorded.staffNotifications).toMatchObject([{ role: 'supervisor', subject: `${caseId} · merge into ${targetId} FAILED` }]);
+    expect(recorded.staffNotifications![0]!.body).toContain('The alert group is released');
+    expect(kindsOf(failed)).toEqual(['close-alert-group', 'record-outage']);
+    expect(effectOf(failed, 'close-alert-group')).toMatchObject({ dedupKey, knownAlerts: [{ fingerprint: 'a' }, { fingerprint: 'b' }] });
+    expect(effectOf(failed, 'record-outage').outage).toMatchObject({ startedAt: iso(start), endedAt: iso(at) });
+    expect(viewOf(incidentCase, failed).details).toMatchObject({ mergedInto: { caseId: targetId, failed: true } });
+    expect(failed.state.status).toBe('closed');
+  });
+
+  it('O2/P5: the target records the merge, widens its scope to the union (staff now, labels no longer narrow it), keeps the scopes already told and takes the alert group', () => {
+    const { published, absorbed, counted } = targetAfterMerge();
+    const at = start + minutes(60);
+    expect(typesOf(absorbed)).toEqual(['incident.merged']);
+    expect(only(absorbed, 'incident.merged')).toMatchObject({
+      actor: supervisor,
+      data: {
+        from: caseId,
+        reason,
+        alerts: 0,
+        alertsJoined: 0,
+        absorbedScope: pudong,
+        absorbedNoticedScopes: [pudong],
+        absorbedNoticePublishedAt: iso(start + minutes(30)),
+        notifiedUnder: prefixesOf(caseId),
+        scopeBefore: minhang,
+        scope: union,
+        outageStartedAt: iso(start),
+      },
+    });
+    expect(absorbed.state).toMatchObject({
+      scope: union,
+      scopeSource: 'staff',
+      noticedScopes: [minhang, pudong],
+      mergedFrom: [caseId],
+      alsoNotifiedUnder: prefixesOf(caseId),
+      outageStartedAtMs: start,
+    });
+    expect(absorbed.effects).toEqual([
+      { kind: 'adopt-alert-groups', fromCaseId: caseId, at: iso(at), knownAlerts: [], release: false },
+      { kind: 'count-affected', scopes: [minhang, pudong, union], actor: supervisor, source: 'staff' },
+    ]);
+    // The published notice follows the wider scope, skipping those the absorbed incident told.
+    expect(only(counted, 'incident.scope-set').data).toMatchObject({ scope: union, source: 'staff', affectedCount: 1_700 });
+    expect(effectOf(counted, 'fanout').request).toEqual({
+      number: 2,
+      kind: 'outage-notice',
+      keyPrefix: `${targetWorkflowId}:notice`,
+      scopes: [minhang, pudong, union],
+      message: { title, startedAt: iso(start), message: published.state.notice.message },
+      skipNotifiedUnder: prefixesOf(caseId),
+    });
+    expect(effectOf(counted, 'record-outage').outage).toMatchObject({ caseId: targetId, startedAt: iso(start), endedAt: null, regions: ['shanghai-minhang', 'shanghai-pudong'] });
+    expect(viewOf(incidentCase, counted).details).toMatchObject({ mergedInto: null, mergedFrom: [caseId], scope: union, scopeSource: 'staff' });
+    expect(incidentDetailsSchema.strict().safeParse(viewOf(incidentCase, counted).details).success).toBe(true);
+    // The same merge again changes nothing; alert labels no longer narrow the scope.
+    expect(signal(incidentCase, counted, mergeOf(absorbedAfterNotice()), start + minutes(62)).events).toEqual([]);
+    const labelled = signal(incidentCase, counted, batch([alert('w', labelsWest)], start + minutes(63)), start + minutes(63));
+    expect(kindsOf(labelled)).not.toContain('count-affected');
+    expect(labelled.state.scope).toEqual(union);
+  });
+
+  it('O2/P5: recovery and remedies come only from the target, to the union, from the start of the joined outage, with no customer skipped', () => {
+    const { counted } = targetAfterMerge();
+    const resolved = take(counted, 'resolve', { summary: 'Trunk spliced' }, { atMs: start + hours(3) });
+    expect(only(resolved, 'incident.resolved').data).toMatchObject({ outageMinutes: 180 });
+    expect(effectOf(resolved, 'fanout').request).toEqual({
+      number: 3,
+      kind: 'recovery',
+      keyPrefix: `${targetWorkflowId}:recovery`,
+      scopes: [minhang, pudong, union],
+      message: { title, startedAt: iso(start), endedAt: iso(start + hours(3)), outageMinutes: 180 },
+    });
+    expect(effectOf(resolved, 'record-outage').outage).toMatchObject({ startedAt: iso(start), endedAt: iso(start + hours(3)), regions: ['shanghai-minhang', 'shanghai-pudong'] });
+    expect(incidentOutcome(resolved.state)).toMatchObject({ status: 'resolved', outageMinutes: 180 });
+  });
+
+  it("O2/P5: a target whose notice is still a draft publishes it later without the absorbed incident's told customers; its updates go to everyone", () => {
+    const absorbed = signal(incidentCase, targetIncident(), mergeOf(absorbedAfterNotice()), start + minutes(60));
+    const counting = effectOf(absorbed, 'count-affected');
+    const counted = effectDone(incidentCase, absorbed, counting, countedFor(counting, 1_700), start + minutes(61));
+    expect(kindsOf(counted)).toEqual(['record-outage']);
+    const published = take(counted, 'publish-notice', {}, { atMs: start + minutes(70) });
+    expect(effectOf(published, 'fanout').request).toMatchObject({ kind: 'outage-notice', scopes: [pudong, union], skipNotifiedUnder: prefixesOf(caseId) });
+    const update = take(published, 'post-update', { message: 'Crews on site', notifyUsers: true }, { requestId: 'upd-9' });
+    expect(effectOf(update, 'fanout').request).not.toHaveProperty('skipNotifiedUnder');
+  });
+
+  it("O2/P5: the absorbed incident's alerts join the target's, and the target resolves when all of them have", () => {
+    const { scoped } = firingIncident();
+    const merge = mergeOf(take(scoped, 'merge', merging, { actor: supervisor, atMs: start + minutes(20) }));
+    const absorbed = signal(incidentCase, targetIncident(), merge, start + minutes(40));
+    expect(only(absorbed, 'incident.merged').data).toMatchObject({ alerts: 2, alertsJoined: 2, totals: { total: 2, firing: 2, resolved: 0 }, notifiedUnder: [] });
+    expect(effectOf(absorbed, 'adopt-alert-groups').knownAlerts).toEqual([
+      { fingerprint: 'a', startsAt: iso(start) },
+      { fingerprint: 'b', startsAt: iso(start) },
+    ]);
+    // The alert labels were SEV1 (critical): the worse severity wins.
+    expect(only(absorbed, 'incident.classified').data).toMatchObject({ severity: 'SEV1', previous: 'SEV2', source: 'staff', reason: `merged from ${caseId}` });
+    const counting = effectOf(absorbed, 'count-affected');
+    const counted = effectDone(incidentCase, absorbed, counting, countedFor(counting, 1_700), start + minutes(41));
+    const oneEnds = signal(incidentCase, counted, batch([alert('a', labelsEast, start + minutes(50))], start + minutes(51)), start + minutes(51));
+    expect(oneEnds.state.status).toBe('open');
+    const allEnd = signal(incidentCase, oneEnds, batch([alert('b', labelsWest, start + minutes(55))], start + minutes(56)), start + minutes(56));
+    expect(typesOf(allEnd)).toContain('incident.resolved');
+    expect(effectOf(allEnd, 'fanout').request).toMatchObject({ kind: 'recovery', scopes: [union], message: { startedAt: iso(start), outageMinutes: 55 } });
+  });
+
+  it('O2/P5: a target already resolved takes the merge and sends its recovery to the newcomers at once (keys skip those already told); its alert groups are released', () => {
+    const resolved = take(targetIncident(), 'resolve', { summary: 'Trunk spliced' }, { atMs: start + minutes(45) });
+    const absorbed = signal(incidentCase, resolved, mergeOf(absorbedAfterNotice()), start + minutes(60));
+    expect(typesOf(absorbed)).toEqual(['incident.merged']);
+    expect(kindsOf(absorbed)).toEqual(['adopt-alert-groups', 'count-affected', 'fanout']);
+    expect(effectOf(absorbed, 'adopt-alert-groups').release).toBe(true);
+    expect(effectOf(absorbed, 'fanout').request).toMatchObject({ kind: 'recovery', keyPrefix: `${targetWorkflowId}:recovery`, scopes: [pudong, union] });
+  });
+
+  it('O2/P5: a target already closed takes nothing: the merge is refused, escalated, and the alert groups released', () => {
+    const closed = take(take(targetIncident(), 'resolve', { summary: 'Trunk spliced' }, { atMs: start + minutes(45) }), 'submit-review');
+    const refusedMerge = signal(incidentCase, closed, mergeOf(absorbedAfterNotice()), closed.nowMs + minutes(1));
+    expect(typesOf(refusedMerge)).toEqual(['incident.merge-refused']);
+    expect(only(refusedMerge, 'incident.merge-refused').staffNotifications).toMatchObject([{ role: 'supervisor' }]);
+    expect(refusedMerge.effects).toEqual([{ kind: 'adopt-alert-groups', fromCaseId: caseId, at: iso(closed.nowMs + minutes(1)), knownAlerts: [], release: true }]);
+    expect(refusedMerge.state.mergedFrom).toBeUndefined();
+  });
+
+  it('O2/P5: a target merged on again passes on what it absorbed: every key prefix and the earliest start', () => {
+    const { counted } = targetAfterMerge();
+    const again = take(counted, 'merge', { into: 'INC-2026-000123', reason: 'One outage' }, { actor: supervisor, atMs: start + hours(2) });
+    expect(mergeOf(again)).toMatchObject({
+      fromCaseId: targetId,
+      outageStartedAt: iso(start),
+      notifiedUnder: [...prefixesOf(targetId), ...prefixesOf(caseId)],
+      noticedScopes: [minhang, pudong, union],
+    });
+  });
+
+  it('O2/P5: an incident that absorbed one that told users sends a correction when dismissed', () => {
+    const absorbed = signal(incidentCase, targetIncident(), mergeOf(absorbedAfterNotice()), start + minutes(60));
+    expect(absorbed.state.fanoutsQueued).toBe(0);
+    const dismissed = take(absorbed, 'dismiss', { reason: 'Both were a probe' }, { actor: supervisor });
+    expect(effectOf(dismissed, 'fanout').request).toMatchObject({ kind: 'correction', scopes: [pudong, union] });
   });
 });
