@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import { createCaseRecordActivities } from './case-records';
+import { createClaimActivities } from './claims';
 import { withFailureClassification, type FailureLog } from './failures';
 import { createIncidentActivities } from './incidents';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     {
       ...createCaseRecordActivities(deps.sql),
       ...createIncidentActivities(deps.sql),
+      ...createClaimActivities(deps.sql),
     },
     deps.log,
   );

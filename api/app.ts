@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { except } from 'hono/combine';
 import { bearerAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, rejectNulCharacters, validationHook } from './errors';
@@ -14,7 +15,9 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { staffRoutes } from './routes/staff';
+import { claimRoutes } from './routes/claims';
 import { incidentRoutes } from './routes/incidents';
+import { isPublicTrackingRequest, trackRoutes } from './routes/track';
 
 /** The whole HTTP API, built from its dependencies and served by server.ts (or app.request in tests). */
 export function createApp(deps: ApiDeps) {
@@ -23,7 +26,8 @@ export function createApp(deps: ApiDeps) {
   app.notFound(() => {
     throw new ApiError(404, 'not_found', 'no such route; see /docs');
   });
-  app.use('/v1/*', bearerAuth(deps.apiKeys), rejectNulCharacters);
+  // C8: users follow their case with the code from their messages, not a staff key.
+  app.use('/v1/*', except(isPublicTrackingRequest, bearerAuth(deps.apiKeys)), rejectNulCharacters);
   app.use('/metrics', bearerAuth(deps.apiKeys));
 
   app.route('/', healthRoutes(deps));
@@ -34,8 +38,10 @@ export function createApp(deps: ApiDeps) {
   app.route('/', calendarRoutes(deps));
   app.route('/', staffRoutes(deps));
   app.route('/', incidentRoutes(deps));
+  app.route('/', claimRoutes(deps));
   app.route('/', alertRoutes(deps));
   app.route('/', availabilityRoutes(deps));
+  app.route('/', trackRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { complaintDetailsSchema, incidentDetailsSchema } from '../domain/case-details';
 import { caseTypes } from '../domain/case-types';
+import { claimDetailsSchema } from '../domain/claim';
 
 export const deadlineSchema = z
   .object({
@@ -34,8 +35,8 @@ export const caseStateSchema = z
     expectedCompletionAt: z.string().nullable(),
     allowedActions: z.array(z.string()),
     details: z
-      .union([complaintDetailsSchema.openapi('ComplaintDetails'), incidentDetailsSchema.openapi('IncidentDetails')])
-      .openapi({ description: "What the case's type shows: ComplaintDetails for a complaint, IncidentDetails for an incident" }),
+      .union([complaintDetailsSchema.openapi('ComplaintDetails'), incidentDetailsSchema.openapi('IncidentDetails'), claimDetailsSchema.openapi('ClaimDetails')])
+      .openapi({ description: "What the case's type shows: ComplaintDetails, IncidentDetails or ClaimDetails (a compensation claim)" }),
   })
   .openapi('CaseState');
 

@@ -17,6 +17,8 @@ const envSchema = z.object({
   PLEDGE_API_KEYS: z.string().optional(),
   PLEDGE_TIMEZONE: z.string().default('Asia/Shanghai'),
   PLEDGE_POLICY_FILE: z.string().optional(),
+  /** C8: where users reach Pledge; every message links to `<PLEDGE_PUBLIC_URL>/track/<code>`. */
+  PLEDGE_PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('Pledge <no-reply@pledge.local>'),
   NODE_ENV: z.string().default('development'),
@@ -32,6 +34,13 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+/** The public base URL alone, for the outbox (which renders links) without the rest of the settings. */
+export function publicUrl(source: NodeJS.ProcessEnv = process.env): string {
+  const parsed = envSchema.pick({ PLEDGE_PUBLIC_URL: true }).safeParse(source);
+  if (!parsed.success) throw new Error(`invalid configuration: PLEDGE_PUBLIC_URL: ${parsed.error.issues[0]?.message ?? 'not a URL'}`);
+  return parsed.data.PLEDGE_PUBLIC_URL;
 }
 
 export function requireDatabaseUrl(env: Env): string {
@@ -108,6 +117,9 @@ const policyFileSchema = z.object({
       planMonthlyFeeCents: z.record(z.string(), z.number().int().min(0)).optional(),
       defaultMonthlyFeeCents: z.number().int().min(0).optional(),
       planMultiplier: z.record(z.string(), z.number().positive()).optional(),
+      claimWindowDays: z.number().int().positive().optional(),
+      claimDecisionWorkingDays: z.number().int().positive().optional(),
+      approvalThresholdCents: z.number().int().min(0).optional(),
     })
     .optional(),
 });

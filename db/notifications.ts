@@ -1,5 +1,8 @@
 import type postgres from 'postgres';
-import type { Sql } from './sql';
+import { withTrackingLine } from '../domain/notification-templates';
+import type { TrackedMessageRow } from '../domain/tracking';
+import { inTransaction, type Sql } from './sql';
+import { ensureTrackingCodes, trackingPairKey } from './tracking-codes';
 
 // The customer notification outbox (table `notifications`): rows are queued by activities in the
 // transaction of the step that promises them, and delivered by the dispatcher (notifications/).
@@ -20,16 +23,40 @@ export interface NotificationRow {
   subject: string;
   body: string;
   recipient: string | null;
+  /**
+   * C8: the tracking line to end the body with (a message about a case), its URL holding
+   * `trackingCodeToken`; replaced by the (case, customer)'s code when the row is queued.
+   */
+  trackingLine?: string;
 }
 
 /**
  * Queues rendered messages in one INSERT … SELECT and wakes the dispatcher if anything was added.
+ * Rows with a tracking line first get the tracking code of their (case, customer), created if
+ * missing, in one more statement for the whole batch and in the same transaction (C8).
  * Not sql.notify(): postgres.js runs that on the pool, outside the transaction, so the dispatcher
  * would wake before the rows it is told about are committed; pg_notify in the transaction is
  * delivered on commit. Returns the rows this call added.
  */
 export async function insertNotifications(sql: Sql, rows: readonly NotificationRow[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const tracked = rows.filter((row): row is NotificationRow & { caseId: string; trackingLine: string } => row.caseId !== null && row.trackingLine !== undefined);
+  if (tracked.length === 0) return insertRows(sql, rows);
+  return inTransaction(sql, async (tx) => {
+    const codes = await ensureTrackingCodes(
+      tx,
+      tracked.map((row) => ({ caseId: row.caseId, customerId: row.customerId })),
+    );
+    const withLinks = rows.map((row) =>
+      row.caseId !== null && row.trackingLine !== undefined
+        ? { ...row, body: withTrackingLine(row.body, row.trackingLine, codes.get(trackingPairKey({ caseId: row.caseId, customerId: row.customerId }))!) }
+        : row,
+    );
+    return insertRows(tx, withLinks);
+  });
+}
+
+async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<number> {
   const records = rows.map((row) => ({
     idempotency_key: row.idempotencyKey,
     customer_id: row.customerId,
@@ -139,6 +166,29 @@ export async function listCustomerNotifications(sql: Sql, customerId: string, op
     subject: row.subject,
     body: row.body,
     status: row.status,
+    createdAt: row.created_at.toISOString(),
+    sentAt: row.sent_at?.toISOString() ?? null,
+  }));
+}
+
+/**
+ * C8: what the customer was sent about one case, newest first, one row per channel; `messageKey`
+ * (the row's key without its channel) ties the rows of one message together.
+ */
+export async function listCaseNotificationsForCustomer(sql: Sql, input: { caseId: string; customerId: string; limit: number }): Promise<TrackedMessageRow[]> {
+  const rows = await sql<{ message_key: string; channel: string; status: string; subject: string; body: string; created_at: Date; sent_at: Date | null }[]>`
+    select left(idempotency_key, length(idempotency_key) - length(channel) - 1) as message_key,
+           channel, status, subject, body, created_at, sent_at
+    from notifications
+    where customer_id = ${input.customerId} and case_id = ${input.caseId}
+    order by created_at desc, id desc
+    limit ${input.limit}`;
+  return rows.map((row) => ({
+    messageKey: row.message_key,
+    channel: row.channel,
+    status: row.status,
+    subject: row.subject,
+    body: row.body,
     createdAt: row.created_at.toISOString(),
     sentAt: row.sent_at?.toISOString() ?? null,
   }));

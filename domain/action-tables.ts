@@ -1,5 +1,6 @@
 import type { ActionTable } from './case-actions';
 import type { CaseType } from './case-types';
+import { claimActions } from './claim';
 import { complaintActions } from './complaint';
 import { incidentActions } from './incident';
 
@@ -7,4 +8,5 @@ import { incidentActions } from './incident';
 export const actionTables: Partial<Record<CaseType, ActionTable<string>>> = {
   complaint: complaintActions,
   incident: incidentActions,
+  compensation: claimActions,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClaimDetails } from './claim';
 import { complaintCategories } from './complaint';
 import { incidentSources } from './incident';
 
@@ -77,8 +78,12 @@ export const incidentDetailsSchema = z.object({
   ),
   fanoutFailures: z.array(z.object({ number: z.number().int(), kind: fanoutKind, attempt: z.number().int(), error: z.string(), retrying: z.boolean() })),
   dismissal: z.object({ reason: z.string(), by: z.string(), at: instant, correction: z.boolean() }).nullable(),
+  /** O2/P5: the incident this one was merged into (it closed then); `failed` when the target could not be told. */
+  mergedInto: z.object({ caseId: z.string(), reason: z.string(), by: z.string(), at: instant, failed: z.boolean() }).nullable(),
+  /** O2/P5: the incidents merged into this one. */
+  mergedFrom: z.array(z.string()),
 });
 export type IncidentDetails = z.infer<typeof incidentDetailsSchema>;
 
 /** The details of any case type. */
-export type CaseDetails = ComplaintDetails | IncidentDetails;
+export type CaseDetails = ComplaintDetails | IncidentDetails | ClaimDetails;

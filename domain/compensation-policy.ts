@@ -21,6 +21,12 @@ export interface CompensationPolicy {
   defaultMonthlyFeeCents: number;
   /** Plans with a stronger promise (e.g. business lines) get a multiple of the credit. */
   planMultiplier: Record<string, number>;
+  /** P3: days after the outage (or the failure claimed for) during which a user may claim. Optional: policies pinned before claims lack it. */
+  claimWindowDays?: number;
+  /** P3: a claim is decided within this many working days. */
+  claimDecisionWorkingDays?: number;
+  /** P4: claims above this amount (cents, coupon value or points) need a supervisor's approval; at or below it they are paid at once. */
+  approvalThresholdCents?: number;
 }
 
 export const defaultCompensationPolicy: CompensationPolicy = {
@@ -35,6 +41,9 @@ export const defaultCompensationPolicy: CompensationPolicy = {
   planMonthlyFeeCents: { 'home-100m': 9_900, 'home-300m': 12_900, 'home-500m': 14_900, 'home-1000m': 19_900, 'business-1g': 59_900 },
   defaultMonthlyFeeCents: 9_900,
   planMultiplier: { 'business-1g': 2 },
+  claimWindowDays: 30,
+  claimDecisionWorkingDays: 5,
+  approvalThresholdCents: 10_000,
 };
 
 export interface Remedy {

@@ -3,6 +3,7 @@
 // refuses to build until every template has every locale.
 
 import { complaintTemplates } from './templates/complaint';
+import { claimTemplates } from './templates/claim';
 import { incidentTemplates } from './templates/incident';
 import type { Locale, MessageText } from './templates/template-set';
 
@@ -10,7 +11,7 @@ export type { Locale, MessageText };
 
 export const defaultLocale: Locale = 'zh-CN';
 
-const templates = { ...complaintTemplates, ...incidentTemplates };
+const templates = { ...complaintTemplates, ...incidentTemplates, ...claimTemplates };
 
 export const templateIds = Object.keys(templates) as TemplateId[];
 
@@ -59,6 +60,25 @@ export function renderNotification(templateId: TemplateId, locale: string, param
       return value;
     });
   return { locale: resolvedLocale, subject: fill(text.subject), body: fill(text.body) };
+}
+
+/**
+ * C8: every message about a case ends with where the user follows it. The outbox renders the line
+ * with `trackingCodeToken` in the URL; the code of the (case, customer) replaces it when the row is
+ * queued, in the same transaction that creates the code.
+ */
+export const trackingCodeToken = '{trackingCode}';
+
+const trackingLines: Record<Locale, string> = { 'zh-CN': '查询进度：{url}', en: 'Follow your case: {url}' };
+
+/** The tracking line in the message's locale, e.g. "查询进度：https://pledge.example/track/…". */
+export function trackingLinkLine(locale: string, url: string): string {
+  return trackingLines[resolveLocale(locale)].replace('{url}', () => url);
+}
+
+/** The body as sent: the rendered text, a blank line, and the tracking line with its code. */
+export function withTrackingLine(body: string, trackingLine: string, code: string): string {
+  return `${body}\n\n${trackingLine.replaceAll(trackingCodeToken, () => code)}`;
 }
 
 // en-GB gives day-month-year with a 24-hour clock ("23 Nov 2026, 14:00"), unambiguous worldwide.

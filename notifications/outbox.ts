@@ -1,8 +1,10 @@
+import { publicUrl } from '../config';
 import { findCustomerContact, type CustomerContact } from '../db/customers';
 import { insertNotifications, type NotificationChannel, type NotificationRow } from '../db/notifications';
 import type { Sql } from '../db/sql';
 import type { NotificationRequest } from '../domain/messages';
-import { renderNotification, type TemplateId } from '../domain/notification-templates';
+import { renderNotification, trackingCodeToken, trackingLinkLine, type TemplateId } from '../domain/notification-templates';
+import { trackingUrl } from '../domain/tracking';
 
 // The outbox: a step's messages are rendered and queued in the transaction that records the step;
 // the dispatcher delivers them after commit.
@@ -37,9 +39,12 @@ export interface BatchNotificationRequest {
 /**
  * The outbox rows of these requests: each message rendered once per template, locale and params,
  * one row per channel, keyed `<idempotencyKey>:<channel>`. Pure apart from rendering, so a caller
- * can also learn the keys of what it queued.
+ * can also learn the keys of what it queued. C8: a message about a case also gets its tracking
+ * line in its locale ("查询进度：<url>" / "Follow your case: <url>", the URL under
+ * PLEDGE_PUBLIC_URL); insertNotifications puts the (case, customer)'s code into it.
  */
-export function notificationRows(requests: readonly BatchNotificationRequest[]): NotificationRow[] {
+export function notificationRows(requests: readonly BatchNotificationRequest[], options: { publicUrl?: string } = {}): NotificationRow[] {
+  const linkTo = trackingUrl(options.publicUrl ?? publicUrl(), trackingCodeToken);
   const rendered = new Map<string, ReturnType<typeof renderNotification>>();
   return requests.flatMap((request) => {
     const cacheKey = JSON.stringify([request.templateId, request.customer.locale, request.params]);
@@ -57,6 +62,7 @@ export function notificationRows(requests: readonly BatchNotificationRequest[]):
       subject: message.subject,
       body: message.body,
       recipient,
+      ...(request.caseId ? { trackingLine: trackingLinkLine(message.locale, linkTo) } : {}),
     }));
   });
 }

@@ -14,6 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caseWorkflowId } from '../domain/case-types';
+import { defaultCompensationPolicy } from '../domain/compensation-policy';
 import { defaultComplaintSlaPolicy } from '../domain/sla-policy';
 import { seedCustomer, startTestDatabase, type TestDatabase } from '../test/support/database';
 import { incidentInput, seedRegion, testCalendar } from '../test/support/incidents';
@@ -271,11 +272,81 @@ async function incidentFidelityScenario(env: TestWorkflowEnvironment, db: TestDa
   await save('incident-fidelity-dismissed-with-correction', await dismissed.fetchHistory());
 }
 
+/** A compensation claim above the threshold: approved by a supervisor, paid, reversed and repaid (P3–P6). */
+async function claimScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  const now = await env.currentTimeMs();
+  const caseId = 'CLM-2026-000001';
+  const handle = await env.client.workflow.start('compensation', {
+    taskQueue,
+    workflowId: caseWorkflowId('compensation', caseId),
+    args: [
+      {
+        caseId,
+        customerId: 'cust-history',
+        incidentId: null,
+        eventAt: new Date(now - 24 * 3600_000).toISOString(),
+        reason: 'No service for a day',
+        requestedRemedy: { kind: 'coupon' as const, amount: 20_000 },
+        evidence: 'Router logs',
+        facts: { plan: 'home-300m', incidentStartedAt: null, incidentEndedAt: null, alreadyPaidCents: 0 },
+        openedBy: agent,
+        policy: defaultCompensationPolicy,
+        timeZone: 'Asia/Shanghai',
+        calendar: testCalendar(now),
+      },
+    ],
+  });
+  const supervisor = { id: 'supervisor/recorder', role: 'supervisor' as const };
+  const decide = (action: string, input: Record<string, unknown>) => handle.executeUpdate(actUpdate, { args: [{ action, input, actor: supervisor }] });
+  await decide('approve', { note: 'Verified' });
+  await decide('reverse', { reason: 'Wrong customer' });
+  await decide('repay', { amount: 18_000, reason: 'Corrected amount' });
+  await env.sleep(31 * 24 * 3600_000); // closes by itself 30 days after the last payment
+  await handle.result();
+  await save('compensation-approved-paid-reversed-repaid', await handle.fetchHistory());
+}
+
+/** O2/P5: incident A (notice out) merged into incident B (notice out); B resolves, pays once, is reviewed. */
+async function mergeScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'mrga', 'merge-a-history', 2);
+  await seedRegion(db.sql, 'mrgb', 'merge-b-history', 2);
+  const now = await env.currentTimeMs();
+  const open = (caseId: string, startedAtMs: number, region: string) =>
+    env.client.workflow.start('incident', {
+      taskQueue,
+      workflowId: caseWorkflowId('incident', caseId),
+      args: [incidentInput({ caseId, startedAtMs, scope: { services: ['broadband'], regions: [region] } })],
+    });
+  const a = await open('INC-2026-000005', now - 40 * 60_000, 'merge-a-history');
+  const b = await open('INC-2026-000006', now - 20 * 60_000, 'merge-b-history');
+  await act(a, 'publish-notice', {});
+  await act(b, 'publish-notice', {});
+  const supervisor = { id: 'supervisor/recorder', role: 'supervisor' as const };
+  await a.executeUpdate(actUpdate, { args: [{ action: 'merge', input: { into: 'INC-2026-000006', reason: 'One fibre cut feeds both' }, actor: supervisor }] });
+  await a.result();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (((await b.query(stateQuery)).details.mergedFrom as string[]).length > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await act(b, 'resolve', { summary: 'Fibre spliced' });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (((await b.query(stateQuery)).details.recovery as { completedAt: string | null }).completedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await act(b, 'submit-review', { summary: 'One cut, two regions', rootCause: 'Roadworks', followUps: [] });
+  await b.result();
+  await save('incident-merge-absorbed', await a.fetchHistory());
+  await save('incident-merge-target-resolved', await b.fetchHistory());
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
   storm: { record: alertStormScenario, files: ['incident-alert-storm-first-run', 'incident-alert-storm-last-run'] },
   fidelity: { record: fidelityScenario, files: ['complaint-fidelity-reclassified-reminded-confirmed', 'complaint-fidelity-arbitration-breached-referred'] },
+  merge: { record: mergeScenario, files: ['incident-merge-absorbed', 'incident-merge-target-resolved'] },
+  claim: { record: claimScenario, files: ['compensation-approved-paid-reversed-repaid'] },
   'incident-fidelity': { record: incidentFidelityScenario, files: ['incident-fidelity-notice-held-review-overdue', 'incident-fidelity-dismissed-with-correction'] },
 };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);

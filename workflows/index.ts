@@ -1,4 +1,5 @@
 // Every workflow the Pledge worker runs; the bundler starts from this file.
 export { complaint } from './complaint';
+export { compensation } from './compensation';
 export { incident } from './incident';
 export { incidentFanout } from './incident-fanout';

@@ -193,6 +193,7 @@ export function caseRoutes(deps: ApiDeps) {
         const fields = early.kind === 'unknown-action' ? [{ field: 'action', message: early.message }] : early.fields;
         throw new ApiError(status, early.kind === 'forbidden' ? 'forbidden' : 'invalid_request', early.message, fields);
       }
+      if (name === 'merge') await checkMergeTarget(deps.sql, caseId, early.input);
       const updateId = idempotencyKey ? await claimActionKey(deps.sql, caseId, idempotencyKey, { action: name, input: early.input }) : undefined;
       return c.json(await actOnCase(deps.temporal, caseId, { action: name, input: early.input, actor }, updateId), 200);
     });
@@ -204,6 +205,21 @@ export function caseRoutes(deps: ApiDeps) {
     throw new ApiError(422, 'invalid_request', `unknown action '${action}'; known: ${Object.keys(table).join(', ')}`, [{ field: 'action', message: 'not an action of this case type' }]);
   });
   return router;
+}
+
+/** O2/P5: an incident merges only into another incident that is open (as last recorded); one that closes meanwhile refuses it visibly (absorb, domain/incident-case.ts). */
+async function checkMergeTarget(sql: Sql, caseId: string, input: Record<string, unknown>): Promise<void> {
+  const into = String(input.into);
+  const target = into === caseId ? undefined : await findRecordedCaseState(sql, into);
+  const problem =
+    into === caseId
+      ? 'an incident cannot be merged into itself'
+      : !target || target.type !== 'incident'
+        ? `no incident ${into}`
+        : target.status !== 'open'
+          ? `${into} is ${target.status}, not open`
+          : undefined;
+  if (problem) throw new ApiError(422, 'invalid_request', `cannot merge ${caseId} into ${into}: ${problem}`, [{ field: 'input.into', message: problem }]);
 }
 
 function actionTableOf(caseId: string) {

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { customerExists, findCustomer, upsertCustomer } from '../../db/customers';
+import { ledgerOfCustomer } from '../../db/ledger';
 import { listCustomerNotifications } from '../../db/notifications';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -111,6 +112,59 @@ const listNotifications = createRoute({
   responses: { 200: { description: 'Notifications', content: { 'application/json': { schema: z.object({ notifications: z.array(notificationSchema) }) } } }, ...errors },
 });
 
+const ledgerEntrySchema = z
+  .object({
+    id: z.number(),
+    kind: z.string().openapi({ description: 'service-credit, coupon or points', example: 'service-credit' }),
+    amountCents: z.number().openapi({ description: 'Cents (points for kind points); negative on a reversal', example: 1290 }),
+    currency: z.string().openapi({ example: 'CNY' }),
+    policyVersion: z.string().nullable().openapi({ description: 'P2: the policy the amount was computed under', example: 'compensation/2026.1' }),
+    caseId: z.string().nullable().openapi({ description: 'The case that paid or reversed it', example: 'INC-2026-000042' }),
+    reversesId: z.number().nullable().openapi({ description: 'P6: on a reversal, the entry it takes back' }),
+    reversedById: z.number().nullable().openapi({ description: 'P6: on a reversed entry, its reversal' }),
+    reason: z.string().nullable().openapi({ description: 'Why a reversal or a repayment was made' }),
+    createdAt: z.string(),
+  })
+  .openapi('LedgerEntry');
+
+const ledgerBalanceSchema = z
+  .object({
+    kind: z.string(),
+    currency: z.string(),
+    amountCents: z.number().openapi({ description: 'Every entry of this kind and currency, reversals included' }),
+  })
+  .openapi('LedgerBalance');
+
+const getLedger = createRoute({
+  method: 'get',
+  path: '/v1/customers/{id}/ledger',
+  tags: ['customers'],
+  summary: 'The remedies paid to the customer and their reversals, newest first, with the balance per remedy kind (P5, P6)',
+  security: bearer,
+  middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
+  request: {
+    params: customerIdParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+  },
+  responses: {
+    200: {
+      description: 'Ledger',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              entries: z.array(ledgerEntrySchema),
+              total: z.number().openapi({ description: 'Entries in the ledger, however many `limit` returned' }),
+              balances: z.array(ledgerBalanceSchema),
+            })
+            .openapi('CustomerLedger'),
+        },
+      },
+    },
+    ...errors,
+  },
+});
+
 export function customerRoutes(deps: ApiDeps) {
   return newRouter()
     .openapi(putCustomer, async (c) => {
@@ -130,5 +184,30 @@ export function customerRoutes(deps: ApiDeps) {
       const { channel, limit } = c.req.valid('query');
       if (!(await customerExists(deps.sql, id))) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
       return c.json({ notifications: await listCustomerNotifications(deps.sql, id, { channel, limit }) }, 200);
+    })
+    .openapi(getLedger, async (c) => {
+      const { id } = c.req.valid('param');
+      const { limit } = c.req.valid('query');
+      if (!(await customerExists(deps.sql, id))) throw new ApiError(404, 'customer_not_found', `no customer ${id}`);
+      const { entries, total, balances } = await ledgerOfCustomer(deps.sql, id, { limit });
+      return c.json(
+        {
+          entries: entries.map((entry) => ({
+            id: entry.id,
+            kind: entry.kind,
+            amountCents: entry.amountCents,
+            currency: entry.currency,
+            policyVersion: entry.policyVersion,
+            caseId: entry.caseId,
+            reversesId: entry.reversesId,
+            reversedById: entry.reversedById,
+            reason: entry.reason,
+            createdAt: entry.createdAt,
+          })),
+          total,
+          balances,
+        },
+        200,
+      );
     });
 }

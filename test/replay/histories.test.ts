@@ -21,7 +21,7 @@ describe('recorded workflow histories replay on the current code', () => {
   it('has a recorded history for every workflow type', () => {
     // Every workflow workflows/index.ts exports; a new one needs a scenario in scripts/record-history.ts.
     const workflowTypes = Object.keys(workflows).sort();
-    expect(workflowTypes).toEqual(['complaint', 'incident', 'incidentFanout']);
+    expect(workflowTypes).toEqual(['compensation', 'complaint', 'incident', 'incidentFanout']);
     const recorded = new Set(histories.map((name) => name.split('-')[0]));
     expect(workflowTypes.filter((type) => !recorded.has(type))).toEqual([]);
   });
