@@ -34,6 +34,8 @@ export interface ClaimFactsInput {
   customerId: string;
   /** The incident claimed for, e.g. INC-2026-000042, or null for another failure. */
   incidentCaseId: string | null;
+  /** P1: the policy's cap period, to sum what claims paid the customer within it. */
+  capPeriodDays?: number;
 }
 
 export interface ClaimFactsResult {
@@ -49,6 +51,8 @@ export interface ClaimFactsResult {
    * (service credit and coupons, in cents); points are not money and are left out.
    */
   alreadyPaidCents: number;
+  /** P1: what claims paid this customer in the last `capPeriodDays`, net of reversals (money kinds). */
+  paidInCapPeriodCents: number;
 }
 
 /** The error type a refused ledger operation fails the activity with (non-retryable; details: `{ code, entryId }`). */
@@ -63,9 +67,17 @@ function refused(error: unknown): never {
 
 /** What claim intake needs to know (P3–P5), or undefined for an unknown customer. */
 export async function readClaimFacts(sql: Sql, input: ClaimFactsInput): Promise<ClaimFactsResult | undefined> {
-  const [customer] = await sql<{ plan: string }[]>`select plan from customers where id = ${input.customerId}`;
+  const [customer] = await sql<{ plan: string; paid_in_period: string }[]>`
+    select plan,
+      (select coalesce(sum(e.amount_cents + coalesce(r.amount_cents, 0)), 0)
+         from ledger e left join ledger r on r.reverses_id = e.id
+        where e.customer_id = ${input.customerId} and e.reverses_id is null and e.kind <> 'points'
+          and e.created_at > now() - make_interval(days => ${input.capPeriodDays ?? 0})
+          and e.case_id in (select case_id from cases where type = 'compensation' and customer_id = ${input.customerId})) as paid_in_period
+    from customers where id = ${input.customerId}`;
   if (!customer) return undefined;
-  if (input.incidentCaseId === null) return { plan: customer.plan, incidentStartedAt: null, incidentEndedAt: null, incidentStatus: null, alreadyPaidCents: 0 };
+  const paidInCapPeriodCents = Number(customer.paid_in_period);
+  if (input.incidentCaseId === null) return { plan: customer.plan, incidentStartedAt: null, incidentEndedAt: null, incidentStatus: null, alreadyPaidCents: 0, paidInCapPeriodCents };
   const [incident] = await sql<{ started_at: Date | null; ended_at: Date | null; status: string | null; paid: string }[]>`
     select
       (select started_at from incident_outages where case_id = ${input.incidentCaseId}) as started_at,
@@ -83,6 +95,7 @@ export async function readClaimFacts(sql: Sql, input: ClaimFactsInput): Promise<
     incidentEndedAt: incident!.ended_at?.toISOString() ?? null,
     incidentStatus: incident!.status,
     alreadyPaidCents: Number(incident!.paid),
+    paidInCapPeriodCents,
   };
 }
 

@@ -42,6 +42,7 @@ export function claimTerms(policy: CompensationPolicy) {
     windowDays: policy.claimWindowDays ?? 30,
     decisionWorkingDays: policy.claimDecisionWorkingDays ?? 5,
     approvalThresholdCents: policy.approvalThresholdCents ?? 10_000,
+    cap: policy.claimCapPerPeriod ?? null,
   };
 }
 
@@ -52,6 +53,8 @@ export interface ClaimFacts {
   incidentEndedAt: string | null;
   /** P5: already paid to this customer for the same incident (the automatic remedy), net of reversals. */
   alreadyPaidCents: number;
+  /** P1: what claims paid this customer within the policy's cap period, net of reversals (absent before caps existed). */
+  paidInCapPeriodCents?: number;
 }
 
 export type ClaimAssessment =
@@ -76,9 +79,16 @@ export function assessClaim(claim: Pick<ClaimIntake, 'incidentId' | 'eventAt' | 
     return { eligible: false, reason: `the ${terms.windowDays}-day claim window ended at ${new Date(windowEndsAtMs).toISOString()}`, windowEndsAtMs };
   }
   const requested = claim.requestedRemedy.amount;
+  // P1: the cap per customer and period applies to money (points are not money).
+  const capLeft = terms.cap && claim.requestedRemedy.kind !== 'points' ? Math.max(0, terms.cap.amountCents - (facts.paidInCapPeriodCents ?? 0)) : Number.POSITIVE_INFINITY;
+  if (capLeft === 0) {
+    return { eligible: false, reason: `the cap of ${terms.cap!.amountCents} cents per ${terms.cap!.periodDays} days is reached for this customer`, windowEndsAtMs };
+  }
+  const capped = (amount: number) => Math.min(amount, capLeft);
   if (claim.incidentId === undefined) {
-    const amount = requested!;
-    return { eligible: true, windowEndsAtMs, amount, entitledCents: null, alreadyPaidCents: facts.alreadyPaidCents, approvalRequired: amount > terms.approvalThresholdCents, basis: 'amount claimed' };
+    const amount = capped(requested!);
+    const basis = amount < requested! ? `amount claimed, capped at ${amount} (${terms.cap!.amountCents} per ${terms.cap!.periodDays} days)` : 'amount claimed';
+    return { eligible: true, windowEndsAtMs, amount, entitledCents: null, alreadyPaidCents: facts.alreadyPaidCents, approvalRequired: amount > terms.approvalThresholdCents, basis };
   }
   const outageMinutes = Math.round((Date.parse(facts.incidentEndedAt!) - Date.parse(facts.incidentStartedAt ?? facts.incidentEndedAt!)) / 60_000);
   const entitledCents = remedyFor(policy, outageMinutes, facts.plan)?.amountCents ?? 0;
@@ -86,7 +96,7 @@ export function assessClaim(claim: Pick<ClaimIntake, 'incidentId' | 'eventAt' | 
   if (difference === 0) {
     return { eligible: false, reason: `already compensated in full for ${claim.incidentId} (policy ${policy.version} allows ${entitledCents} cents for ${outageMinutes} min)`, windowEndsAtMs };
   }
-  const amount = requested === undefined ? difference : Math.min(requested, difference);
+  const amount = capped(requested === undefined ? difference : Math.min(requested, difference));
   return {
     eligible: true,
     windowEndsAtMs,

@@ -27,6 +27,8 @@ export interface CompensationPolicy {
   claimDecisionWorkingDays?: number;
   /** P4: claims above this amount (cents, coupon value or points) need a supervisor's approval; at or below it they are paid at once. */
   approvalThresholdCents?: number;
+  /** P1: what claims may pay one customer within a rolling period (money kinds, net of reversals). */
+  claimCapPerPeriod?: { periodDays: number; amountCents: number };
 }
 
 export const defaultCompensationPolicy: CompensationPolicy = {
@@ -44,6 +46,7 @@ export const defaultCompensationPolicy: CompensationPolicy = {
   claimWindowDays: 30,
   claimDecisionWorkingDays: 5,
   approvalThresholdCents: 10_000,
+  claimCapPerPeriod: { periodDays: 30, amountCents: 50_000 },
 };
 
 export interface Remedy {

@@ -34,12 +34,12 @@ const createClaim = createRoute({
 export function claimRoutes(deps: ApiDeps) {
   return newRouter().openapi(createClaim, async (c) => {
     const intake = c.req.valid('json');
-    const facts = await readClaimFacts(deps.sql, { customerId: intake.customerId, incidentCaseId: intake.incidentId ?? null });
+    const terms = await pinnedIncidentTerms(deps);
+    const facts = await readClaimFacts(deps.sql, { customerId: intake.customerId, incidentCaseId: intake.incidentId ?? null, capPeriodDays: terms.compensation.claimCapPerPeriod?.periodDays });
     if (!facts) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}` }]);
     if (intake.incidentId && facts.incidentStatus === null) {
       throw new ApiError(422, 'invalid_request', 'unknown incident', [{ field: 'incidentId', message: `no incident ${intake.incidentId}` }]);
     }
-    const terms = await pinnedIncidentTerms(deps);
     const opened = await openCase(
       { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
       {
@@ -57,7 +57,13 @@ export function claimRoutes(deps: ApiDeps) {
           reason: intake.reason,
           requestedRemedy: intake.requestedRemedy,
           evidence: intake.evidence,
-          facts: { plan: facts.plan, incidentStartedAt: facts.incidentStartedAt, incidentEndedAt: facts.incidentEndedAt, alreadyPaidCents: facts.alreadyPaidCents },
+          facts: {
+            plan: facts.plan,
+            incidentStartedAt: facts.incidentStartedAt,
+            incidentEndedAt: facts.incidentEndedAt,
+            alreadyPaidCents: facts.alreadyPaidCents,
+            paidInCapPeriodCents: facts.paidInCapPeriodCents,
+          },
           openedBy: c.get('actor'),
           policy: terms.compensation,
           timeZone: terms.timeZone,

@@ -168,6 +168,7 @@ describe('claimFacts (P3–P5)', () => {
       incidentEndedAt: '2026-11-02T07:30:00.000Z',
       incidentStatus: 'resolved',
       alreadyPaidCents: 1290,
+      paidInCapPeriodCents: 0,
     });
   });
 
@@ -180,6 +181,10 @@ describe('claimFacts (P3–P5)', () => {
     expect((await activities.claimFacts({ customerId: 'cust-facts', incidentCaseId: incident })).alreadyPaidCents).toBe(1290 + 310);
   });
 
+  it("P1: what claims paid the customer within the cap period counts against the cap (not outage remedies, not other customers')", async () => {
+    expect((await activities.claimFacts({ customerId: 'cust-facts', incidentCaseId: null, capPeriodDays: 30 })).paidInCapPeriodCents).toBe(310);
+  });
+
   it('P3: an outage still running has no end; an unknown incident has no interval; a claim without an incident has neither', async () => {
     expect(await activities.claimFacts({ customerId: 'cust-facts', incidentCaseId: 'INC-2026-000401' })).toEqual({
       plan: 'home-300m',
@@ -187,8 +192,9 @@ describe('claimFacts (P3–P5)', () => {
       incidentEndedAt: null,
       incidentStatus: null,
       alreadyPaidCents: 0,
+      paidInCapPeriodCents: 0,
     });
-    const nothing = { plan: 'home-300m', incidentStartedAt: null, incidentEndedAt: null, incidentStatus: null, alreadyPaidCents: 0 };
+    const nothing = { plan: 'home-300m', incidentStartedAt: null, incidentEndedAt: null, incidentStatus: null, alreadyPaidCents: 0, paidInCapPeriodCents: 0 };
     expect(await activities.claimFacts({ customerId: 'cust-facts', incidentCaseId: 'INC-2026-999999' })).toEqual(nothing);
     expect(await activities.claimFacts({ customerId: 'cust-facts', incidentCaseId: null })).toEqual(nothing);
   });

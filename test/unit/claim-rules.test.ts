@@ -53,6 +53,14 @@ describe('claim assessment (P1–P4)', () => {
     expect(other(10_001)).toMatchObject({ eligible: true, approvalRequired: true });
   });
 
+  it('P1: claims are capped per customer and period: a claim pays at most what the cap leaves, nothing once it is reached', () => {
+    const claim = { eventAt: new Date(endedAtMs).toISOString(), requestedRemedy: { kind: 'coupon' as const, amount: 20_000 } };
+    const facts = (paid: number) => ({ ...incidentFacts, incidentEndedAt: null, paidInCapPeriodCents: paid });
+    expect(assessClaim(claim, facts(40_000), policy, endedAtMs + day)).toMatchObject({ eligible: true, amount: 10_000 });
+    expect(assessClaim(claim, facts(50_000), policy, endedAtMs + day)).toMatchObject({ eligible: false, reason: 'the cap of 50000 cents per 30 days is reached for this customer' });
+    expect(assessClaim({ ...claim, requestedRemedy: { kind: 'points', amount: 20_000 } }, facts(50_000), policy, endedAtMs + day)).toMatchObject({ eligible: true, amount: 20_000 });
+  });
+
   it('P3: a claim for an outage that has not ended is refused: its remedy comes on recovery', () => {
     expect(assessClaim(incidentClaim, { ...incidentFacts, incidentEndedAt: null }, policy, endedAtMs)).toMatchObject({ eligible: false });
   });
