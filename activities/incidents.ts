@@ -5,6 +5,7 @@ import { findFanoutSnapshot, pageFanoutRecipients, snapshotFanoutRecipients } fr
 import { adoptAlertGroups, closeAlertGroup } from '../db/incident-alerts';
 import { upsertOutage, type OutageRecord } from '../db/incident-outages';
 import { insertLedgerEntries, sumLedgerByKeys, type LedgerEntry } from '../db/ledger';
+import { insertPendingRemedies, markRemediesApproved, sumPendingByKeys, waitingRemedies } from '../db/pending-remedies';
 import { countNotificationsByKeys, insertNotifications } from '../db/notifications';
 import { formatAmount, remedyFor, type CompensationPolicy } from '../domain/compensation-policy';
 import { describeScopeQuery, formatDuration, type IncidentScope } from '../domain/incident';
@@ -38,6 +39,8 @@ export interface IncidentPageInput {
    * prefixes (an incident merged into this one already told them of the outage).
    */
   skipNotifiedUnder?: string[];
+  /** P4 (later rule): remedies above this amount wait for a supervisor instead of being paid. */
+  approvalThresholdCents?: number;
 }
 
 export interface IncidentPageResult {
@@ -49,6 +52,9 @@ export interface IncidentPageResult {
   /** The page's remedies, counted by key, likewise. */
   remediesPaid: number;
   remedyAmountCents: number;
+  /** P4: remedies of this page waiting for a supervisor's approval (counted by key, like the paid ones). */
+  remediesPending?: number;
+  remedyPendingAmountCents?: number;
   done: boolean;
 }
 
@@ -95,6 +101,7 @@ export function createIncidentActivities(sql: postgres.Sql) {
         const recipients = await pageFanoutRecipients(tx, recipientsKey, input.afterCustomerId, input.pageSize);
         heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length });
         const ledger: LedgerEntry[] = [];
+        const pending: LedgerEntry[] = [];
         const requests: BatchNotificationRequest[] = recipients.flatMap(({ customer }) => {
           if (!customer) return [];
           const locale = resolveLocale(customer.locale);
@@ -110,11 +117,12 @@ export function createIncidentActivities(sql: postgres.Sql) {
             params.duration = formatDuration(input.message.outageMinutes ?? 0, locale);
             const remedy = input.compensation ? remedyFor(input.compensation, input.message.outageMinutes ?? 0, customer.plan) : null;
             if (remedy && remedy.amountCents > 0) {
-              templateId = 'incident.recovered-with-remedy';
+              const waits = input.approvalThresholdCents !== undefined && remedy.amountCents > input.approvalThresholdCents;
+              templateId = waits ? 'incident.recovered-remedy-pending' : 'incident.recovered-with-remedy';
               params.amount = formatAmount(remedy.amountCents, remedy.currency);
               params.creditDays = String(remedy.creditDays);
               params.policyVersion = remedy.policyVersion;
-              ledger.push({
+              (waits ? pending : ledger).push({
                 idempotencyKey: `${input.incidentWorkflowId}:remedy:${customer.id}`,
                 customerId: customer.id,
                 caseId: input.caseId,
@@ -130,6 +138,7 @@ export function createIncidentActivities(sql: postgres.Sql) {
         const rows = notificationRows(requests);
         await insertNotifications(tx, rows);
         await insertLedgerEntries(tx, ledger);
+        await insertPendingRemedies(tx, pending);
         const queued = await countNotificationsByKeys(
           tx,
           rows.map((row) => row.idempotencyKey),
@@ -138,6 +147,10 @@ export function createIncidentActivities(sql: postgres.Sql) {
           tx,
           ledger.map((entry) => entry.idempotencyKey),
         );
+        const waiting = await sumPendingByKeys(
+          tx,
+          pending.map((entry) => entry.idempotencyKey),
+        );
         heartbeatIfActivity({ afterCustomerId: input.afterCustomerId, recipients: recipients.length, queued });
         return {
           customers: requests.length,
@@ -145,6 +158,7 @@ export function createIncidentActivities(sql: postgres.Sql) {
           notificationsQueued: queued,
           remediesPaid: paid.paid,
           remedyAmountCents: paid.amountCents,
+          ...(input.approvalThresholdCents === undefined ? {} : { remediesPending: waiting.pending, remedyPendingAmountCents: waiting.amountCents }),
           done: recipients.length < input.pageSize,
         };
       });
@@ -155,6 +169,41 @@ export function createIncidentActivities(sql: postgres.Sql) {
      * workflow never saw (they raced its resolution) are released with the group, under the same
      * per-group lock as the API, so their next re-send opens that new incident instead of vanishing.
      */
+    /**
+     * P4: a supervisor approved the incident's remedies that waited: each is paid under the key it
+     * waited with and its customer told, a chunk per transaction; a retry pays nothing twice.
+     */
+    async approvePendingRemedies(input: { caseId: string; approvedBy: string; timeZone: string }): Promise<{ paid: number; amountCents: number }> {
+      let total = { paid: 0, amountCents: 0 };
+      for (;;) {
+        heartbeatIfActivity(total);
+        const chunk = await sql.begin(async (tx) => {
+          const waiting = await waitingRemedies(tx, input.caseId, 1000);
+          if (waiting.length === 0) return undefined;
+          const requests: BatchNotificationRequest[] = waiting.map((remedy) => ({
+            idempotencyKey: `${remedy.idempotencyKey}:approved`,
+            customer: remedy.customer,
+            caseId: input.caseId,
+            templateId: 'incident.remedy-approved',
+            params: { caseId: input.caseId, amount: formatAmount(remedy.amountCents, remedy.currency), policyVersion: remedy.policyVersion },
+          }));
+          await insertLedgerEntries(tx, waiting);
+          await insertNotifications(tx, notificationRows(requests));
+          await markRemediesApproved(
+            tx,
+            waiting.map((remedy) => remedy.idempotencyKey),
+            input.approvedBy,
+          );
+          return sumLedgerByKeys(
+            tx,
+            waiting.map((remedy) => remedy.idempotencyKey),
+          );
+        });
+        if (!chunk) return total;
+        total = { paid: total.paid + chunk.paid, amountCents: total.amountCents + chunk.amountCents };
+      }
+    },
+
     async closeAlertGroup(input: { caseId: string; closedAt: string; dedupKey?: string | null; knownAlerts?: { fingerprint: string; startsAt: string }[] }): Promise<{ released: number }> {
       return { released: await closeAlertGroup(sql, input) };
     },

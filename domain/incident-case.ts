@@ -1,6 +1,7 @@
 import { systemActor, type Actor } from './actors';
 import { clockViews, isoOrNull, minutesClock, rescheduleProvisionalClocks, workingDaysClock } from './case-clocks';
 import { allowedActions } from './case-actions';
+import { claimTerms } from './claim';
 import { event, joinSteps, noStep, ruleIsOn, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
 import type { IncidentDetails } from './case-details';
 import type { CaseState } from './case-state';
@@ -72,6 +73,8 @@ export interface FanoutRequest {
   message: IncidentMessage;
   /** O2/P5: an outage notice skips customers told under these notification key prefixes (by an incident merged into this one). */
   skipNotifiedUnder?: string[];
+  /** P4 (later rule): recovery remedies above this amount wait for a supervisor. */
+  approvalThresholdCents?: number;
 }
 
 export interface FanoutTotals {
@@ -79,6 +82,8 @@ export interface FanoutTotals {
   notificationsQueued: number;
   remediesPaid: number;
   remedyAmountCents: number;
+  remediesPending?: number;
+  remedyPendingAmountCents?: number;
   pages: number;
   runs: number;
   durationMs: number;
@@ -104,7 +109,9 @@ export type IncidentEffect =
   /** O2/P5: tell the target what this incident knows (the `incident-merge` signal), after this incident's own fan-outs. */
   | { kind: 'merge-into'; into: string; merge: IncidentMerge }
   /** O2/P5: the absorbed incident's alert groups (and alerts) now belong to this one; or, with `release`, are released. */
-  | { kind: 'adopt-alert-groups'; fromCaseId: string; at: string; knownAlerts: { fingerprint: string; startsAt: string }[]; release: boolean };
+  | { kind: 'adopt-alert-groups'; fromCaseId: string; at: string; knownAlerts: { fingerprint: string; startsAt: string }[]; release: boolean }
+  /** P4: pay the remedies that waited for a supervisor, and tell their customers. */
+  | { kind: 'approve-remedies'; approvedBy: string };
 
 export interface IncidentState extends CaseStateBase {
   source: IncidentSource;
@@ -140,7 +147,16 @@ export interface IncidentState extends CaseStateBase {
   endedAtMs?: number;
   resolution?: { summary: string; by: string; via: 'alerts' | 'manual' };
   review: { nextReminderAtMs?: number; submittedAtMs?: number; summary?: string; rootCause?: string; followUps?: string[] };
-  recovery: { customers: number; notificationsQueued: number; remediesPaid: number; remedyAmountCents: number; completedAt: string | null };
+  recovery: {
+    customers: number;
+    notificationsQueued: number;
+    remediesPaid: number;
+    remedyAmountCents: number;
+    completedAt: string | null;
+    /** P4 (later rule): remedies above the approval threshold, waiting for approve-remedies. */
+    remediesPending?: number;
+    remedyPendingAmountCents?: number;
+  };
   fanoutsQueued: number;
   fanouts: Array<{ kind: FanoutKind } & FanoutTotals>;
   fanoutFailures: { number: number; kind: FanoutKind; attempt: number; error: string; retrying: boolean }[];
@@ -166,6 +182,8 @@ export const incidentRules = {
   toldMeansTold: 'o4-told-means-told',
   /** C14/O6: an overdue review keeps reminding (supervisors) until it is submitted. */
   reviewRemindersAfterBreach: 'review-reminders-after-breach',
+  /** P4: a remedy above the approval threshold waits for a supervisor (approve-remedies) instead of being paid at once. */
+  remedyApproval: 'p4-remedy-approval',
 } as const;
 
 const clockNames = { notice: 'notice', repair: 'repair', review: 'review' } as const;
@@ -252,6 +270,13 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
 
   refine(s, request, checked, ctx) {
     if (!checked.ok) return checked;
+    const pending = s.recovery.remediesPending ?? 0;
+    if (request.action === 'approve-remedies' && pending === 0) {
+      return { ok: false, kind: 'refused', message: 'no remedy is waiting for approval' + (s.recovery.completedAt ? '' : ' (the recovery fan-out has not finished)') };
+    }
+    if (request.action === 'submit-review' && pending > 0) {
+      return { ok: false, kind: 'refused', message: `${pending} remedies above the approval threshold wait for a supervisor: approve-remedies first (P4)` };
+    }
     if (noticeOut(s) && (request.action === 'publish-notice' || request.action === 'edit-notice')) {
       return { ok: false, kind: 'refused', message: `the outage notice was already published at ${isoOrNull(s.notice.publishedAtMs) ?? 'recovery'}; post an update instead` };
     }
@@ -303,6 +328,13 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
         const endedAt = request.input.endedAt ? Date.parse(request.input.endedAt) : ctx.nowMs;
         return resolveIncident(s, endedAt, actor, request.input.summary, 'manual', ctx);
       }
+      case 'approve-remedies':
+        return {
+          events: [
+            event('incident.remedies-approval', actor, ctx, { remedies: s.recovery.remediesPending ?? 0, amountCents: s.recovery.remedyPendingAmountCents ?? 0, note: request.input.note ?? null }),
+          ],
+          effects: [{ kind: 'approve-remedies', approvedBy: actor.id }],
+        };
       case 'submit-review': {
         const { summary, rootCause, followUps } = request.input;
         s.status = 'closed';
@@ -390,6 +422,8 @@ export const incidentCase: CaseDefinition<IncidentInput & { workflowId: string }
       }
       case 'fanout':
         return fanoutDone(s, effect.request, outcome, ctx);
+      case 'approve-remedies':
+        return remediesApproved(s, effect.approvedBy, outcome, ctx);
       case 'merge-into':
         return mergeDone(s, effect.into, outcome, ctx);
       case 'adopt-alert-groups':
@@ -623,12 +657,27 @@ function outageRecord(s: IncidentState): OutageRecord {
   return { caseId: s.caseId, title: s.title, severity: s.severity, services: reach.services, regions: reach.regions, startedAt, endedAt };
 }
 
+/** P4: the remedies that waited are paid (or the approval failed, and it stays to be done). */
+function remediesApproved(s: IncidentState, approvedBy: string, outcome: EffectOutcome, ctx: CaseContext): Step<IncidentEffect> {
+  if (!outcome.ok) return { events: [event('incident.remedies-approval-failed', systemActor, ctx, { approvedBy, error: outcome.message.slice(0, 1000) })] };
+  const paid = outcome.result as { paid: number; amountCents: number };
+  s.recovery = {
+    ...s.recovery,
+    remediesPaid: s.recovery.remediesPaid + paid.paid,
+    remedyAmountCents: s.recovery.remedyAmountCents + paid.amountCents,
+    remediesPending: 0,
+    remedyPendingAmountCents: 0,
+  };
+  return { events: [event('incident.remedies-approved', systemActor, ctx, { approvedBy, paid: paid.paid, amountCents: paid.amountCents, compensationPolicyVersion: s.compensation.version })] };
+}
+
 function queueFanout(s: IncidentState, kind: FanoutKind, keyPrefix: string, message?: string): IncidentEffect {
   const base: IncidentMessage = { title: s.title, startedAt: outageStartIso(s), ...(message === undefined ? {} : { message }) };
   const recoveryFields = kind === 'recovery' && s.endedAtMs !== undefined ? { endedAt: new Date(s.endedAtMs).toISOString(), outageMinutes: minutesBetween(outageStartMs(s), s.endedAtMs) } : {};
   // O2/P5: customers an absorbed incident already told of this outage are not sent its notice again.
   const skip = kind === 'outage-notice' && s.alsoNotifiedUnder?.length ? { skipNotifiedUnder: [...s.alsoNotifiedUnder] } : {};
-  return { kind: 'fanout', request: { number: ++s.fanoutsQueued, kind, keyPrefix, scopes: affectedScopes(s), message: { ...base, ...recoveryFields }, ...skip } };
+  const approval = kind === 'recovery' && ruleIsOn(s, incidentRules.remedyApproval) ? { approvalThresholdCents: claimTerms(s.compensation).approvalThresholdCents } : {};
+  return { kind: 'fanout', request: { number: ++s.fanoutsQueued, kind, keyPrefix, scopes: affectedScopes(s), message: { ...base, ...recoveryFields }, ...skip, ...approval } };
 }
 
 function staffMessage(s: IncidentState, kind: string, role: 'agent' | 'supervisor', subject: string, body: string, atMs: number): StaffNotificationRequest {
@@ -1030,6 +1079,12 @@ function fanoutDone(s: IncidentState, request: FanoutRequest, outcome: EffectOut
       remediesPaid: s.recovery.remediesPaid + totals.remediesPaid,
       remedyAmountCents: s.recovery.remedyAmountCents + totals.remedyAmountCents,
       completedAt: new Date(ctx.nowMs).toISOString(),
+      ...(totals.remediesPending === undefined
+        ? {}
+        : {
+            remediesPending: (s.recovery.remediesPending ?? 0) + totals.remediesPending,
+            remedyPendingAmountCents: (s.recovery.remedyPendingAmountCents ?? 0) + (totals.remedyPendingAmountCents ?? 0),
+          }),
     };
   }
   const data = {
@@ -1038,6 +1093,7 @@ function fanoutDone(s: IncidentState, request: FanoutRequest, outcome: EffectOut
     notificationsQueued: totals.notificationsQueued,
     remediesPaid: totals.remediesPaid,
     remedyAmountCents: totals.remedyAmountCents,
+    ...(totals.remediesPending === undefined ? {} : { remediesPending: totals.remediesPending, remedyPendingAmountCents: totals.remedyPendingAmountCents ?? 0 }),
     ...(request.kind === 'recovery' ? { compensationPolicyVersion: s.compensation.version } : {}),
     pages: totals.pages,
     runs: totals.runs,

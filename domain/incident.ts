@@ -220,6 +220,12 @@ export const incidentActions = {
     input: z.object({ summary: text(), endedAt: z.iso.datetime({ offset: true }).optional() }),
     describe: 'service is restored (O7): recovery notice and remedies to every affected user',
   },
+  'approve-remedies': {
+    roles: ['supervisor'],
+    from: ['resolved'],
+    input: z.object({ note: z.string().trim().max(2000).optional() }),
+    describe: 'a supervisor approves the remedies above the approval threshold that wait; each is paid once and its customer told (P4)',
+  },
   'submit-review': {
     roles: staff,
     from: ['resolved'],

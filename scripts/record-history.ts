@@ -340,12 +340,35 @@ async function mergeScenario(env: TestWorkflowEnvironment, db: TestDatabase): Pr
   await save('incident-merge-target-resolved', await b.fetchHistory());
 }
 
+/** P4: an outage long enough that business lines' remedies pass the approval threshold; a supervisor approves them. */
+async function remedyApprovalScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'apr', 'approval-history', 4);
+  const now = await env.currentTimeMs();
+  const caseId = 'INC-2026-000007';
+  const handle = await env.client.workflow.start('incident', {
+    taskQueue,
+    workflowId: caseWorkflowId('incident', caseId),
+    args: [incidentInput({ caseId, startedAtMs: now - 26 * 3600_000, scope: { services: ['broadband'], regions: ['approval-history'] } })],
+  });
+  // Opened 26 h after the start: the notice goes out at once, late.
+  await act(handle, 'resolve', { summary: 'Trunk replaced' });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (((await handle.query(stateQuery)).details.recovery as { completedAt: string | null }).completedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await handle.executeUpdate(actUpdate, { args: [{ action: 'approve-remedies', input: { note: 'Business lines checked' }, actor: { id: 'supervisor/recorder', role: 'supervisor' } }] });
+  await act(handle, 'submit-review', { summary: 'Trunk failure', rootCause: 'Ageing cable', followUps: [] });
+  await handle.result();
+  await save('incident-remedies-approved', await handle.fetchHistory());
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
   storm: { record: alertStormScenario, files: ['incident-alert-storm-first-run', 'incident-alert-storm-last-run'] },
   fidelity: { record: fidelityScenario, files: ['complaint-fidelity-reclassified-reminded-confirmed', 'complaint-fidelity-arbitration-breached-referred'] },
   merge: { record: mergeScenario, files: ['incident-merge-absorbed', 'incident-merge-target-resolved'] },
+  'remedy-approval': { record: remedyApprovalScenario, files: ['incident-remedies-approved'] },
   claim: { record: claimScenario, files: ['compensation-approved-paid-reversed-repaid'] },
   'incident-fidelity': { record: incidentFidelityScenario, files: ['incident-fidelity-notice-held-review-overdue', 'incident-fidelity-dismissed-with-correction'] },
 };

@@ -26,6 +26,9 @@ export interface FanoutProgress {
   notificationsQueued: number;
   remediesPaid: number;
   remedyAmountCents: number;
+  /** P4: remedies that wait for a supervisor's approval (recovery fan-outs under the approval rule). */
+  remediesPending?: number;
+  remedyPendingAmountCents?: number;
   /** Runs of this workflow so far (continue-as-new starts a new one every `pagesPerRun` pages). */
   runs: number;
   startedAtMs: number;
@@ -82,6 +85,10 @@ export async function incidentFanout(input: IncidentFanoutInput): Promise<Incide
     progress.notificationsQueued += result.notificationsQueued;
     progress.remediesPaid += result.remediesPaid;
     progress.remedyAmountCents += result.remedyAmountCents;
+    if (result.remediesPending !== undefined) {
+      progress.remediesPending = (progress.remediesPending ?? 0) + result.remediesPending;
+      progress.remedyPendingAmountCents = (progress.remedyPendingAmountCents ?? 0) + (result.remedyPendingAmountCents ?? 0);
+    }
     progress.afterCustomerId = result.lastCustomerId;
     if (result.done) {
       const lastRunHistoryLength = workflowInfo().historyLength;

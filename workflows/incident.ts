@@ -14,6 +14,14 @@ const { countAffectedCustomers, closeAlertGroup, recordOutage, adoptAlertGroups 
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DataError', 'TemplateError'] },
 });
 
+// P4: paying an incident's approved remedies pages through them, a transaction per thousand.
+const { approvePendingRemedies } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DataError', 'TemplateError'] },
+});
+
 /** An outage incident (O1–O9) on the case runtime; its rules are `incidentCase` in domain/. */
 export async function incident(input: IncidentInput, carried?: CarriedCase<IncidentState, IncidentEffect>): Promise<IncidentOutcome> {
   const state = await runCase({
@@ -39,6 +47,8 @@ async function runEffect(input: IncidentInput, effect: IncidentEffect): Promise<
       return closeAlertGroup({ caseId: input.caseId, closedAt: effect.closedAt, dedupKey: effect.dedupKey, knownAlerts: effect.knownAlerts });
     case 'adopt-alert-groups':
       return adoptAlertGroups({ fromCaseId: effect.fromCaseId, toCaseId: input.caseId, at: effect.at, knownAlerts: effect.knownAlerts, release: effect.release });
+    case 'approve-remedies':
+      return approvePendingRemedies({ caseId: input.caseId, approvedBy: effect.approvedBy, timeZone: input.timeZone });
     case 'merge-into':
       try {
         await getExternalWorkflowHandle(caseWorkflowId('incident', effect.into)).signal(incidentMergeSignal, effect.merge);
@@ -67,6 +77,7 @@ async function runEffect(input: IncidentInput, effect: IncidentEffect): Promise<
             message: request.message,
             ...(request.skipNotifiedUnder ? { skipNotifiedUnder: request.skipNotifiedUnder } : {}),
             ...(request.kind === 'recovery' ? { compensation: input.compensation } : {}),
+            ...(request.approvalThresholdCents === undefined ? {} : { approvalThresholdCents: request.approvalThresholdCents }),
           },
         ],
       });

@@ -40,6 +40,31 @@ export const incidentTemplates = {
     },
   },
   // O7 + O8/P2: service restored, and the remedy told in writing with its amount.
+  // P4: a remedy above the approval threshold is announced and paid once a supervisor approves it.
+  'incident.recovered-remedy-pending': {
+    'zh-CN': {
+      subject: '服务已恢复（{caseId}）：{title}',
+      body:
+        '您好：\n\n服务中断（{title}）已于 {endedAt} 恢复。\n中断开始：{startedAt}\n中断时长：{duration}\n\n' +
+        '根据补偿标准（{policyVersion}），您可获得 {creditDays} 天服务费抵扣，金额 {amount}，经审核后发放，届时我们将另行通知。事件编号：{caseId}。',
+    },
+    en: {
+      subject: 'Service restored ({caseId}): {title}',
+      body:
+        'Hello,\n\nThe interruption ({title}) ended at {endedAt}.\nStarted: {startedAt}\nDuration: {duration}\n\n' +
+        'Under compensation policy {policyVersion} you are owed {creditDays} days of service, {amount}. It is paid once approved; we will tell you when. Incident reference: {caseId}.',
+    },
+  },
+  'incident.remedy-approved': {
+    'zh-CN': {
+      subject: '补偿已发放（{caseId}）',
+      body: '您好：\n\n您因服务中断（事件编号 {caseId}）应得的补偿 {amount} 已审核通过并发放至您的账户（补偿标准 {policyVersion}）。',
+    },
+    en: {
+      subject: 'Your compensation has been paid ({caseId})',
+      body: 'Hello,\n\nThe compensation of {amount} you are owed for the interruption {caseId} was approved and credited to your account (compensation policy {policyVersion}).',
+    },
+  },
   'incident.recovered-with-remedy': {
     'zh-CN': {
       subject: '服务已恢复，补偿已发放（{caseId}）：{title}',

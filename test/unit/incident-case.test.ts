@@ -98,7 +98,16 @@ const validInput: Record<string, Record<string, unknown>> = {
   'submit-review': { summary: 'A digger cut the trunk', rootCause: 'Unmarked trunk route', followUps: ['Mark the route'] },
   dismiss: { reason: 'A flapping probe at the POP, not an outage' },
   merge: { into: 'INC-2026-000099', reason: 'The same fibre cut as INC-2026-000099' },
+  'approve-remedies': { note: 'Checked the business lines' },
 };
+
+/** What an action needs besides its status: approve-remedies needs remedies that wait (P4). */
+function ready(action: string, incident: Incident): Incident {
+  if (action !== 'approve-remedies') return incident;
+  const resolved = take(scopedIncident(), 'resolve');
+  const totalsWithPending: FanoutTotals = { ...totals(10), remediesPending: 1, remedyPendingAmountCents: 20_000 };
+  return effectDone(incidentCase, resolved, effectOf(resolved, 'fanout'), { ok: true, result: totalsWithPending }, resolved.nowMs + minutes(1));
+}
 
 const pathTo: Record<IncidentStatus, string[]> = {
   open: [],
@@ -209,7 +218,7 @@ describe('incident actions against the action table', () => {
 
   it.each(Object.keys(incidentActions))('O3–O7: %s is accepted from each status that allows it', (action) => {
     for (const status of actionTable[action]!.from) {
-      const result = accepted(attempt(reach(status), action));
+      const result = accepted(attempt(ready(action, reach(status)), action));
       expect(result.events.length + result.effects.length, `${action} from ${status} does something`).toBeGreaterThan(0);
     }
   });
@@ -226,9 +235,9 @@ describe('incident actions against the action table', () => {
     }
   });
 
-  it.each(Object.keys(incidentActions))('D6: only staff may %s (agents and supervisors; O2/P5: dismiss and merge, supervisors only)', (action) => {
-    const incident = reach(actionTable[action]!.from[0]!);
-    const allowed: ActorRole[] = action === 'dismiss' || action === 'merge' ? ['supervisor'] : ['agent', 'supervisor'];
+  it.each(Object.keys(incidentActions))('D6: only staff may %s (agents and supervisors; O2/P5: dismiss and merge, P4: approve-remedies, supervisors only)', (action) => {
+    const incident = ready(action, reach(actionTable[action]!.from[0]!));
+    const allowed: ActorRole[] = action === 'dismiss' || action === 'merge' || action === 'approve-remedies' ? ['supervisor'] : ['agent', 'supervisor'];
     expect(actionTable[action]!.roles).toEqual(allowed);
     for (const role of allRoles) {
       const result = attempt(incident, action, validInput[action], actorOf(role));
@@ -618,8 +627,8 @@ describe('O4: "told" means someone was told (rule o4-told-means-told)', () => {
   const nobodyMessage = 'nobody is in the scope yet, so the notice would reach nobody; set the scope (set-scope) and it is published at once if it is due';
 
   it('O4: open() keeps the later rules the runtime gave the case; a case from an old history has none', () => {
-    expect(incidentCase.laterRules).toEqual(['o4-told-means-told', 'review-reminders-after-breach']);
-    expect(openIncident({ rules: allRules(incidentCase) }).state.rules).toEqual({ 'o4-told-means-told': true, 'review-reminders-after-breach': true });
+    expect(incidentCase.laterRules).toEqual(['o4-told-means-told', 'review-reminders-after-breach', 'p4-remedy-approval']);
+    expect(openIncident({ rules: allRules(incidentCase) }).state.rules).toEqual({ 'o4-told-means-told': true, 'review-reminders-after-breach': true, 'p4-remedy-approval': true });
     expect(openIncident().state.rules).toBeUndefined();
   });
 
@@ -1156,5 +1165,32 @@ describe('O2/P5: merging one incident into another', () => {
     expect(absorbed.state.fanoutsQueued).toBe(0);
     const dismissed = take(absorbed, 'dismiss', { reason: 'Both were a probe' }, { actor: supervisor });
     expect(effectOf(dismissed, 'fanout').request).toMatchObject({ kind: 'correction', scopes: [pudong, union] });
+  });
+});
+
+describe('P4: outage remedies above the approval threshold wait for a supervisor (later rule)', () => {
+  const approvalRule = allRules(incidentCase, [incidentRules.remedyApproval]);
+  const resolvedWithRule = (rules?: Record<string, boolean>) => take(scopedIncident(1_200, rules), 'resolve');
+
+  it('P4: with the rule, the recovery fan-out carries the threshold; without it (incidents opened before), it does not', () => {
+    expect(effectOf(resolvedWithRule(approvalRule), 'fanout').request).toMatchObject({ kind: 'recovery', approvalThresholdCents: 10_000 });
+    expect(effectOf(resolvedWithRule(), 'fanout').request).not.toHaveProperty('approvalThresholdCents');
+  });
+
+  it('P4: remedies that wait block the review until a supervisor approves them; the approval pays them once', () => {
+    const resolved = resolvedWithRule(approvalRule);
+    const fanoutTotals: FanoutTotals = { ...totals(1_200), remediesPaid: 1_000, remedyAmountCents: 500_000, remediesPending: 200, remedyPendingAmountCents: 2_400_000 };
+    const delivered = effectDone(incidentCase, resolved, effectOf(resolved, 'fanout'), { ok: true, result: fanoutTotals }, resolved.nowMs + minutes(2));
+    expect(delivered.state.recovery).toMatchObject({ remediesPaid: 1_000, remediesPending: 200, remedyPendingAmountCents: 2_400_000 });
+    const review = refused(act(incidentCase, delivered, 'submit-review', validInput['submit-review']!, actorOf('agent'), delivered.nowMs + minutes(1)));
+    expect(review.message).toBe('200 remedies above the approval threshold wait for a supervisor: approve-remedies first (P4)');
+    expect(refused(act(incidentCase, delivered, 'approve-remedies', {}, actorOf('agent'), delivered.nowMs + minutes(1)))).toMatchObject({ kind: 'forbidden' });
+    const approving = take(delivered, 'approve-remedies', {}, { actor: supervisor });
+    expect(effectOf(approving, 'approve-remedies')).toEqual({ kind: 'approve-remedies', approvedBy: supervisor.id });
+    const approved = effectDone(incidentCase, approving, effectOf(approving, 'approve-remedies'), { ok: true, result: { paid: 200, amountCents: 2_400_000 } }, approving.nowMs + minutes(1));
+    expect(typesOf(approved)).toEqual(['incident.remedies-approved']);
+    expect(approved.state.recovery).toMatchObject({ remediesPaid: 1_200, remedyAmountCents: 2_900_000, remediesPending: 0 });
+    expect(accepted(act(incidentCase, approved, 'submit-review', validInput['submit-review']!, actorOf('agent'), approved.nowMs + minutes(1))).state.status).toBe('closed');
+    expect(refused(act(incidentCase, approved, 'approve-remedies', {}, supervisor, approved.nowMs + minutes(1)))).toMatchObject({ kind: 'refused' });
   });
 });
