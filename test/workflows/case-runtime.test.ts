@@ -102,15 +102,18 @@ describe('incidents that must not wedge or outgrow their history', () => {
       await sendAct(handle, 'resolve', { summary: 'Trunk repaired' });
       await eventually(
         () => handle.query(stateQuery),
-        (state) => (state.details.fanoutFailures as unknown[]).length === 2,
+        (state) => (state.details.fanoutFailures as Array<{ kind: string; retrying: boolean }>).some((failure) => failure.kind === 'recovery' && !failure.retrying),
         60_000,
       );
       await sendAct(handle, 'submit-review', { summary: 'Fibre cut', rootCause: 'Roadworks' });
       const outcome = await handle.result();
       expect(outcome).toMatchObject({ status: 'closed' });
-      const types = (await harness.events(input.caseId)).map((event) => event.type);
-      expect(types.filter((type) => type === 'incident.fanout-failed')).toHaveLength(2);
-      expect(types.at(-1)).toBe('incident.closed');
+      const recorded = await harness.events(input.caseId);
+      // Each fan-out ends failed for good once (a passing timeout on a loaded machine may add a retried attempt).
+      const failures = recorded.filter((event) => event.type === 'incident.fanout-failed').map((event) => event.data as { kind: string; retrying: boolean; error: string });
+      expect(failures.filter((failure) => !failure.retrying).map((failure) => failure.kind)).toEqual(['outage-notice', 'recovery']);
+      expect(failures.filter((failure) => !failure.retrying).every((failure) => failure.error.includes('refuses mail'))).toBe(true);
+      expect(recorded.at(-1)!.type).toBe('incident.closed');
     } finally {
       await sql.unsafe('drop trigger if exists pledge_test_refuse on notifications');
     }

@@ -68,6 +68,23 @@ describe('claims (P3–P5)', () => {
     expect(told[0]!.template).toBe('claim.paid');
   });
 
+  it('P3: on the server clock, a claim 29 days 23 hours after the failure is accepted; 30 days and 1 minute after, refused with the reason', async () => {
+    const now = await env.currentTimeMs();
+    const accepted = await start(claimInput({ eventAt: new Date(now - (29 * 24 + 23) * 3_600_000).toISOString() }));
+    expect(
+      (
+        await eventually(
+          () => accepted.query(stateQuery),
+          (state) => state.status !== 'refused',
+        )
+      ).details,
+    ).toMatchObject({ eligible: true });
+    const lateInput = claimInput({ eventAt: new Date(now - 30 * 24 * 3_600_000 - minute).toISOString() });
+    expect(await (await start(lateInput)).result()).toMatchObject({ status: 'closed', paidAmount: 0 });
+    const refusal = await db.sql`select data from case_events where case_id = ${lateInput.caseId} and type = 'claim.refused'`;
+    expect(String(refusal[0]!.data.reason)).toContain('the 30-day claim window ended');
+  });
+
   it('P3, P4: above the threshold the decision is due in 5 working days across a day off: warned, then escalated to supervisors', async () => {
     await env.sleep(Math.max(0, shanghai('2027-01-06T10:00') - (await env.currentTimeMs())));
     const input = claimInput({ requestedRemedy: { kind: 'coupon', amount: 20_000 }, eventAt: new Date(shanghai('2027-01-05T10:00')).toISOString(), calendar: calendarWith2027 });
