@@ -1,13 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { actionTables } from '../../domain/action-tables';
-import { createHash } from 'node:crypto';
-import { checkAction, type ActionRule } from '../../domain/case-actions';
+import { checkAction } from '../../domain/case-actions';
 import { listCaseEvents } from '../../db/case-events';
 import { findRecordedCaseState, listCases } from '../../db/cases';
-import { claimIdempotencyKey } from '../../db/idempotency-keys';
-import type { Sql } from '../../db/sql';
 import { caseTypeOfCaseId, caseTypes } from '../../domain/case-types';
 import { priorities } from '../../domain/priority';
+import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
+import type { Sql } from '../../db/sql';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
@@ -85,12 +84,7 @@ const listEvents = createRoute({
   responses: { 200: { description: 'Events in order', content: { 'application/json': { schema: z.object({ caseId: z.string(), events: z.array(eventSchema) }) } } }, ...errors([401, 403, 404]) },
 });
 
-const actionParams = caseIdParams;
-const idempotencyHeader = z.object({
-  'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'A retry with the same key returns the first result and repeats no effect (no second message, no second fan-out)' }),
-});
-
-/** One operation per action name, its body the union of what each case type's action takes, so generated clients send valid actions. */
+/** One operation per action name, its body the union of what each case type's action takes. */
 const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
   createRoute({
     method: 'post',
@@ -102,16 +96,9 @@ const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
     security: bearer,
     middleware: [requireRole('agent', 'supervisor')] as const,
     request: {
-      params: actionParams,
-      headers: idempotencyHeader,
-      body: {
-        required: false,
-        content: {
-          'application/json': {
-            schema: z.object({ input: (rules.length === 1 ? (rules[0]!.request ?? rules[0]!.input) : z.union(rules.map((rule) => rule.request ?? rule.input) as never)).optional() }),
-          },
-        },
-      },
+      params: caseIdParams,
+      headers: idempotencyKeyHeader,
+      body: { required: false, content: { 'application/json': { schema: actionBodySchema(rules) } } },
     },
     responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422, 500]) },
   }),
@@ -135,14 +122,6 @@ const unknownAction = createRoute({
   },
   responses: errors([401, 403, 404, 422]),
 });
-
-function actionsByName() {
-  const byName: Record<string, Array<ActionRule<string> & { type: string }>> = {};
-  for (const [type, table] of Object.entries(actionTables)) {
-    for (const [name, rule] of Object.entries(table ?? {})) (byName[name] ??= []).push({ ...rule, type });
-  }
-  return byName;
-}
 
 export function caseRoutes(deps: ApiDeps) {
   const router = newRouter()
@@ -194,7 +173,9 @@ export function caseRoutes(deps: ApiDeps) {
         throw new ApiError(status, early.kind === 'forbidden' ? 'forbidden' : 'invalid_request', early.message, fields);
       }
       if (name === 'merge') await checkMergeTarget(deps.sql, caseId, early.input);
-      const updateId = idempotencyKey ? await claimActionKey(deps.sql, caseId, idempotencyKey, { action: name, input: early.input }) : undefined;
+      const updateId = idempotencyKey
+        ? await claimActionKey(deps.sql, { scope: `action:${caseId}`, caseId, key: idempotencyKey, request: { action: name, input: early.input }, updateIdPrefix: 'idempotency:' })
+        : undefined;
       return c.json(await actOnCase(deps.temporal, caseId, { action: name, input: early.input, actor }, updateId), 200);
     });
   }
@@ -227,21 +208,6 @@ function actionTableOf(caseId: string) {
   const table = type ? actionTables[type] : undefined;
   if (!type || !table) throw new ApiError(404, 'case_not_found', `no case ${caseId}`);
   return table;
-}
-
-/**
- * An action's Idempotency-Key: tied to its case and request, it becomes the update id, so Temporal
- * answers a retry with the first result. The same key with another request is refused.
- */
-async function claimActionKey(sql: Sql, caseId: string, key: string, request: unknown): Promise<string> {
-  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-  const held = await claimIdempotencyKey(sql, { scope: `action:${caseId}`, key, requestHash, caseId });
-  if (held.requestHash !== requestHash) {
-    throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${key}' was already used on ${caseId} for a different action or input`, [
-      { field: 'Idempotency-Key', message: 'reused with a different request' },
-    ]);
-  }
-  return `idempotency:${key}`;
 }
 
 function encodeCursor(openedAt: string, caseId: string): string {

@@ -4,11 +4,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createHash } from 'node:crypto';
 import { z as zod } from 'zod';
 import { findRecordedCaseState } from '../../db/cases';
 import { findCustomerContact } from '../../db/customers';
-import { claimIdempotencyKey } from '../../db/idempotency-keys';
 import { listCaseNotificationsForCustomer } from '../../db/notifications';
 import { findTrackingCode, revokeTrackingCode, type TrackingCode } from '../../db/tracking-codes';
 import { actionTables } from '../../domain/action-tables';
@@ -16,7 +14,8 @@ import { checkAction, type ActionRule } from '../../domain/case-actions';
 import type { CaseState } from '../../domain/case-state';
 import { caseTypeOfCaseId } from '../../domain/case-types';
 import { defaultLocale, formatDateTime, resolveLocale, type Locale } from '../../domain/notification-templates';
-import { customerActionNames, deadlineLabel, normalizeTrackingCode, statusLabel, trackedCase, trackingPageText, userNextStep, type TrackedCase } from '../../domain/tracking';
+import { deadlineLabel, normalizeTrackingCode, statusLabel, trackedCase, trackingPageText, userNextStep, type TrackedCase } from '../../domain/tracking';
+import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
@@ -89,20 +88,7 @@ const revoke = createRoute({
   responses: { 200: { description: 'The revoked code (revoking again changes nothing)', content: { 'application/json': { schema: revokedSchema } } }, ...errors([401, 403, 404]) },
 });
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'A retry with the same key returns the first result and repeats no effect' }),
-});
-
-/** Every action some case type lets a customer take, with the rules of each type that has it. */
-function customerActionsByName() {
-  const byName: Record<string, Array<ActionRule<string> & { type: string }>> = {};
-  for (const [type, table] of Object.entries(actionTables)) {
-    for (const name of customerActionNames(table)) (byName[name] ??= []).push({ ...table![name]!, type });
-  }
-  return byName;
-}
-
-const customerActionRoutes = Object.entries(customerActionsByName()).map(([name, rules]) =>
+const customerActionRoutes = Object.entries(actionsByName((rule) => rule.roles.includes('customer'))).map(([name, rules]) =>
   createRoute({
     method: 'post',
     path: `/v1/track/{code}/actions/${name}`,
@@ -113,15 +99,8 @@ const customerActionRoutes = Object.entries(customerActionsByName()).map(([name,
     security: [],
     request: {
       params: codeParams,
-      headers: idempotencyHeader,
-      body: {
-        required: false,
-        content: {
-          'application/json': {
-            schema: z.object({ input: (rules.length === 1 ? (rules[0]!.request ?? rules[0]!.input) : z.union(rules.map((rule) => rule.request ?? rule.input) as never)).optional() }),
-          },
-        },
-      },
+      headers: idempotencyKeyHeader,
+      body: { required: false, content: { 'application/json': { schema: actionBodySchema(rules) } } },
     },
     responses: { 200: { description: 'The case after the action, as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errors([403, 404, 409, 422, 500]) },
   }),
@@ -194,21 +173,17 @@ export function trackRoutes(deps: ApiDeps) {
       if (early.kind === 'invalid-input') throw new ApiError(422, 'invalid_request', early.message, early.fields);
       throw new ApiError(403, 'forbidden', `'${action}' is not an action you can take on this case`);
     }
-    const updateId = idempotencyKey ? await claimCustomerActionKey(code, idempotencyKey, { action, input: early.input }) : undefined;
+    const updateId = idempotencyKey
+      ? await claimActionKey(deps.sql, {
+          scope: `customer-action:${code.caseId}:${code.customerId}`,
+          caseId: code.caseId,
+          key: idempotencyKey,
+          request: { action, input: early.input },
+          updateIdPrefix: `customer-idempotency:${code.customerId}:`,
+        })
+      : undefined;
     const after = await actOnCase(deps.temporal, code.caseId, { action, input: early.input, actor: { id: code.customerId, role: 'customer' } }, updateId);
     return view(code, after);
-  }
-
-  /** As the staff action route: the key becomes the update id, so a retry gets the first result; reused with another request, a 422. */
-  async function claimCustomerActionKey(code: TrackingCode, key: string, request: unknown): Promise<string> {
-    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    const held = await claimIdempotencyKey(deps.sql, { scope: `customer-action:${code.caseId}:${code.customerId}`, key, requestHash, caseId: code.caseId });
-    if (held.requestHash !== requestHash) {
-      throw new ApiError(422, 'idempotency_key_reused', `Idempotency-Key '${key}' was already used on this case for a different action or input`, [
-        { field: 'Idempotency-Key', message: 'reused with a different request' },
-      ]);
-    }
-    return `customer-idempotency:${code.customerId}:${key}`;
   }
 
   const router = newRouter();
