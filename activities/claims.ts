@@ -1,24 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { insertLedgerEntry, LedgerRefusal, reverseLedgerEntry, type LedgerKind } from '../db/ledger';
+import { insertLedgerEntry, LedgerRefusal, reverseLedgerEntry, type LedgerEntry } from '../db/ledger';
 import type { Sql } from '../db/sql';
 
 // The claim case's side effects (P3–P6): what intake needs to assess a claim, and payments and
 // reversals through the ledger, each exactly once by its idempotency key.
 
-export interface PayRemedyInput {
-  /** P5: one payment per key, e.g. `<claimWorkflowId>:pay`; a retry or a replay pays nothing more. */
-  idempotencyKey: string;
-  customerId: string;
-  caseId: string;
-  kind: LedgerKind;
-  amountCents: number;
-  currency: string;
-  /** P2: the policy version the amount was computed under. */
-  policyVersion: string;
+/** P5: one payment per key (e.g. `<claimWorkflowId>:payment:<n>`); a retry or a replay pays nothing more. */
+export type PayRemedyInput = LedgerEntry & {
   /** Why it is paid, e.g. a repayment after a reversal; recorded on the row. */
   reason?: string | null;
-}
+};
 
 export interface ReverseRemedyInput {
   entryId: number;

@@ -20,9 +20,7 @@ import { complaintInput as baseComplaintInput } from './case-inputs';
  * the clocks in between first; call `advance` for that, as the runtime's timer would have).
  */
 
-export const minutes = (count: number) => count * 60_000;
-export const hours = (count: number) => count * 3600_000;
-export const days = (count: number) => count * 24 * 3600_000;
+export { days, hours, minutes } from './durations';
 /** An instant given in Shanghai local time: `shanghai('2026-11-17T10:00')`. */
 export const shanghai = (local: string) => Date.parse(`${local}+08:00`);
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -10,9 +10,7 @@ import { seedCustomer, type TestDatabase } from './database';
 import { eventually } from './eventually';
 import { startTimeSkippingBed, type TimeSkippingBed } from './time-skipping-bed';
 
-export const minutes = (count: number) => count * 60_000;
-export const hours = (count: number) => count * 3600_000;
-export const days = (count: number) => count * 24 * 3600_000;
+export { days, hours, minutes } from './durations';
 
 export { complaintInput, shippedCalendar } from './case-inputs';
 

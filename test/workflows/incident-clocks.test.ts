@@ -11,11 +11,11 @@ import { caseSearchAttributes } from '../../workflows/search-attributes';
 import type { TestDatabase } from '../support/database';
 import { eventually, incidentInput, seedRegion, testCalendar, testTimeZone } from '../support/incidents';
 import { startTimeSkippingBed, type TimeSkippingBed } from '../support/time-skipping-bed';
+import { minutes } from '../support/durations';
 
 const taskQueue = 'incident-clocks';
 const agent = { id: 'agent/test', role: 'agent' as const };
 const region = { services: ['broadband'], regions: ['clock-region'] };
-const minutes = (count: number) => count * 60_000;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let bed: TimeSkippingBed;

@@ -8,15 +8,13 @@ import { actUpdate, stateQuery } from '../../workflows/protocol';
 import type { TestDatabase } from '../support/database';
 import { eventually, incidentInput, seedRegion, testCalendar, testTimeZone } from '../support/incidents';
 import { startTimeSkippingBed, type TimeSkippingBed } from '../support/time-skipping-bed';
+import { days, hours, minutes } from '../support/durations';
 
 // Issue 9 on the time-skipping server, at the real lengths of the incident policy: O4 "told means
 // told" and C14 review reminders after the breach. New incidents get every later rule.
 const taskQueue = 'incident-fidelity';
 const agent = { id: 'agent/test', role: 'agent' as const };
 const region = { services: ['broadband'], regions: ['fidelity-region'] };
-const minutes = (count: number) => count * 60_000;
-const hours = (count: number) => count * 3_600_000;
-const days = (count: number) => count * 86_400_000;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let bed: TimeSkippingBed;

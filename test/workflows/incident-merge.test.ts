@@ -7,6 +7,7 @@ import { actUpdate, stateQuery } from '../../workflows/protocol';
 import type { TestDatabase } from '../support/database';
 import { eventually, incidentInput, seedRegion } from '../support/incidents';
 import { startTimeSkippingBed, type TimeSkippingBed } from '../support/time-skipping-bed';
+import { minutes } from '../support/durations';
 
 // Issue 9, item 8 (O2/P5 merge) on the time-skipping server with real Postgres activities: one
 // outage reported as two incidents is joined into one, and no customer hears anything twice.
@@ -15,7 +16,6 @@ const agent: Actor = { id: 'agent/test', role: 'agent' };
 const supervisor: Actor = { id: 'supervisor/test', role: 'supervisor' };
 const regionA = { services: ['broadband'], regions: ['merge-a'] };
 const regionB = { services: ['broadband'], regions: ['merge-b'] };
-const minutes = (count: number) => count * 60_000;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let bed: TimeSkippingBed;
