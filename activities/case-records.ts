@@ -1,9 +1,9 @@
 import type postgres from 'postgres';
 import { insertCaseEvents } from '../db/case-events';
 import { upsertCaseReadModel } from '../db/cases';
-import { insertStaffNotifications } from '../db/staff-notifications';
 import type { RecordStepsInput } from '../domain/messages';
 import { enqueueNotification } from '../notifications/outbox';
+import { queueStaffMessages } from '../notifications/staff-pages';
 
 export function createCaseRecordActivities(sql: postgres.Sql) {
   return {
@@ -20,7 +20,7 @@ export function createCaseRecordActivities(sql: postgres.Sql) {
         for (const [index, event] of events.entries()) {
           if (!inserted.has(firstStep + index)) continue;
           for (const notification of event.notifications ?? []) await enqueueNotification(tx, notification);
-          await insertStaffNotifications(tx, state.caseId, event.staffNotifications ?? []);
+          await queueStaffMessages(tx, state.caseId, event.staffNotifications ?? []);
         }
         return { recorded: inserted.size };
       });

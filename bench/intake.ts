@@ -24,7 +24,7 @@ import { migrate } from '../db/migrate';
 import { caseWorkflowId, formatCaseId } from '../domain/case-types';
 import { classifyComplaintPriority } from '../domain/complaint';
 import { calendarForYears } from '../domain/working-calendar';
-import { createDispatcher, createMailer } from '../notifications';
+import { createDispatcher } from '../notifications';
 import { freePort } from '../scripts/toolchain/ports';
 import { startEphemeralPostgres } from '../scripts/toolchain/postgres';
 import { startTemporalDevServer } from '../scripts/toolchain/temporal-dev-server';
@@ -97,7 +97,7 @@ try {
     worker.shutdown();
     await workerRunning;
   });
-  const dispatcher = createDispatcher({ sql: workerSql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@bench' });
+  const dispatcher = createDispatcher({ sql: workerSql, transports: {}, log: () => {} });
   await teardown.add(dispatcher.start(), () => dispatcher.stop());
 
   const connection = await teardown.add(Connection.connect({ address: devServer.address }), (c) => c.close());

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { staffRoles, type StaffRole } from '../domain/actors';
 import { defaultCompensationPolicy } from '../domain/compensation-policy';
 import { defaultIncidentPolicy } from '../domain/incident-policy';
+import { parseStaffRoutes, type StaffRoutes } from '../domain/staff-routes';
 import { defaultComplaintSlaPolicy, type DeploymentPolicies } from '../domain/sla-policy';
 
 /** Keys used when PLEDGE_API_KEYS is unset outside production; printed by `npm start`. */
@@ -21,6 +22,12 @@ const envSchema = z.object({
   PLEDGE_PUBLIC_URL: z.string().url().default('http://127.0.0.1:3000'),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().default('Pledge <no-reply@pledge.local>'),
+  /** SMS gateway, smpp://systemId:password@host:2775; without it SMS is recorded as not sent. */
+  SMPP_URL: z.string().optional(),
+  /** The SMS sender id: alphanumeric (up to 11) or a number. */
+  SMS_SENDER_ID: z.string().min(1).max(16).default('Pledge'),
+  /** C9: where staff are paged, per role: e-mail addresses and a JSON webhook (domain/staff-routes.ts). */
+  PLEDGE_STAFF_ROUTES: z.string().optional(),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -34,6 +41,17 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+let parsedStaffRoutes: { raw: string | undefined; routes: StaffRoutes } | undefined;
+
+/** C9: where staff are paged (PLEDGE_STAFF_ROUTES), read when first needed and again when it changes. */
+export function staffRoutes(source: NodeJS.ProcessEnv = process.env): StaffRoutes {
+  const raw = source.PLEDGE_STAFF_ROUTES;
+  if (parsedStaffRoutes && parsedStaffRoutes.raw === raw) return parsedStaffRoutes.routes;
+  const routes = parseStaffRoutes(raw);
+  parsedStaffRoutes = { raw, routes };
+  return routes;
 }
 
 /** The public base URL alone, for the outbox (which renders links) without the rest of the settings. */

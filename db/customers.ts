@@ -1,19 +1,44 @@
 import type postgres from 'postgres';
+import type { ChannelConsent, ChannelProfile, QuietHours } from '../domain/channels';
 import { scopeIsEmpty, type IncidentScope } from '../domain/incident';
 import type { Sql } from './sql';
 
 // Customers (table `customers`, D4): how to reach them and what they are subscribed to.
 
-export interface CustomerContact {
+/** What the outbox needs to reach a customer: locale, addresses, channel choice and consent (D4), quiet hours. */
+export interface CustomerContact extends ChannelProfile {
   id: string;
   locale: string;
-  email: string | null;
   channels: string[];
 }
 
+/** The customer columns a CustomerContact is read from (table alias `c`). */
+export const contactColumns = 'c.id, c.locale, c.email, c.phone, c.channels, c.consents, c.quiet_hours, c.time_zone';
+
+export type ContactRow = {
+  id: string;
+  locale: string;
+  email: string | null;
+  phone: string | null;
+  channels: string[];
+  consents: Record<string, ChannelConsent>;
+  quiet_hours: QuietHours | null;
+  time_zone: string;
+};
+
+export const contactOf = (row: ContactRow): CustomerContact => ({
+  id: row.id,
+  locale: row.locale,
+  email: row.email,
+  phone: row.phone,
+  channels: row.channels,
+  consents: row.consents,
+  quietHours: row.quiet_hours,
+  timeZone: row.time_zone,
+});
+
 export interface Customer extends CustomerContact {
   name: string;
-  phone: string | null;
   plan: string;
   services: string[];
   region: string;
@@ -22,15 +47,13 @@ export interface Customer extends CustomerContact {
 
 export type CustomerFields = Omit<Customer, 'id' | 'updatedAt'>;
 
-type CustomerRow = { id: string; name: string; email: string | null; phone: string | null; channels: string[]; locale: string; plan: string; services: string[]; region: string; updated_at: Date };
+type CustomerRow = ContactRow & { name: string; plan: string; services: string[]; region: string; updated_at: Date };
+
+const customerColumns = `${contactColumns}, c.name, c.plan, c.services, c.region, c.updated_at`;
 
 const customerOf = (row: CustomerRow): Customer => ({
-  id: row.id,
+  ...contactOf(row),
   name: row.name,
-  email: row.email,
-  phone: row.phone,
-  channels: row.channels,
-  locale: row.locale,
   plan: row.plan,
   services: row.services,
   region: row.region,
@@ -43,27 +66,29 @@ export async function customerExists(sql: Sql, customerId: string): Promise<bool
 }
 
 export async function findCustomer(sql: Sql, customerId: string): Promise<Customer | undefined> {
-  const [row] = await sql<CustomerRow[]>`
-    select id, name, email, phone, channels, locale, plan, services, region, updated_at from customers where id = ${customerId}`;
+  const [row] = await sql<CustomerRow[]>`select ${sql.unsafe(customerColumns)} from customers c where c.id = ${customerId}`;
   return row ? customerOf(row) : undefined;
 }
 
 /** What the outbox needs to address a customer. */
 export async function findCustomerContact(sql: Sql, customerId: string): Promise<CustomerContact | undefined> {
-  const [row] = await sql<CustomerContact[]>`select id, locale, email, channels from customers where id = ${customerId}`;
-  return row;
+  const [row] = await sql<ContactRow[]>`select ${sql.unsafe(contactColumns)} from customers c where c.id = ${customerId}`;
+  return row ? contactOf(row) : undefined;
 }
 
 /** Creates or replaces a customer (CRM sync); `created` tells which. */
 export async function upsertCustomer(sql: Sql, id: string, fields: CustomerFields): Promise<{ customer: Customer; created: boolean }> {
   const [row] = await sql<(CustomerRow & { created: boolean })[]>`
-    insert into customers (id, name, email, phone, channels, locale, plan, services, region)
-    values (${id}, ${fields.name}, ${fields.email}, ${fields.phone}, ${fields.channels}, ${fields.locale}, ${fields.plan}, ${fields.services}, ${fields.region})
+    insert into customers as c (id, name, email, phone, channels, consents, quiet_hours, time_zone, locale, plan, services, region)
+    values (${id}, ${fields.name}, ${fields.email}, ${fields.phone}, ${fields.channels}, ${sql.json(fields.consents as unknown as postgres.JSONValue)},
+            ${fields.quietHours ? sql.json(fields.quietHours as unknown as postgres.JSONValue) : null}, ${fields.timeZone},
+            ${fields.locale}, ${fields.plan}, ${fields.services}, ${fields.region})
     on conflict (id) do update set
       name = excluded.name, email = excluded.email, phone = excluded.phone, channels = excluded.channels,
+      consents = excluded.consents, quiet_hours = excluded.quiet_hours, time_zone = excluded.time_zone,
       locale = excluded.locale, plan = excluded.plan, services = excluded.services, region = excluded.region,
       updated_at = now()
-    returning id, name, email, phone, channels, locale, plan, services, region, updated_at, (xmax = 0) as created`;
+    returning ${sql.unsafe(customerColumns)}, (xmax = 0) as created`;
   return { customer: customerOf(row!), created: row!.created };
 }
 

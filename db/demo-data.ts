@@ -12,12 +12,21 @@ export async function seedDemoCustomers(sql: postgres.Sql, count = 300): Promise
     const n = index + 1;
     const id = `cust-${String(n).padStart(6, '0')}`;
     const english = n % 5 === 0;
-    const hasEmail = n % 3 !== 0;
+    // A third SMS only, a third SMS then e-mail, a third e-mail only; every one consented (D4).
+    const channels = [
+      ['sms', 'inbox'],
+      ['sms', 'email', 'inbox'],
+      ['email', 'inbox'],
+    ][n % 3]!;
+    const consent = { granted: true, recordedAt: '2026-01-01T00:00:00.000Z', source: 'demo signup' };
     return {
       id,
       name: `${familyNames[n % familyNames.length]} ${givenNames[(n * 7) % givenNames.length]}`,
-      email: hasEmail ? `${id}@example.com` : null,
-      channels: hasEmail ? ['inbox', 'email'] : ['inbox'],
+      email: channels.includes('email') ? `${id}@example.com` : null,
+      phone: channels.includes('sms') ? `+86138${String(n).padStart(8, '0')}` : null,
+      channels,
+      consents: Object.fromEntries(channels.filter((channel) => channel !== 'inbox').map((channel) => [channel, consent])),
+      quiet_hours: n % 4 === 0 ? { from: '22:00', to: '08:00' } : null,
       locale: english ? 'en' : 'zh-CN',
       plan: plans[n % plans.length]!,
       services: serviceBundles[n % serviceBundles.length]!,
@@ -25,9 +34,9 @@ export async function seedDemoCustomers(sql: postgres.Sql, count = 300): Promise
     };
   });
   const inserted = await sql`
-    insert into customers (id, name, email, channels, locale, plan, services, region)
+    insert into customers (id, name, email, phone, channels, consents, quiet_hours, locale, plan, services, region)
     select * from jsonb_to_recordset(${sql.json(rows)})
-      as r(id text, name text, email text, channels text[], locale text, plan text, services text[], region text)
+      as r(id text, name text, email text, phone text, channels text[], consents jsonb, quiet_hours jsonb, locale text, plan text, services text[], region text)
     on conflict (id) do nothing
     returning id`;
   return inserted.length;

@@ -1,5 +1,5 @@
 import type { IncidentScope } from '../domain/incident';
-import { affectedCustomersCondition } from './customers';
+import { affectedCustomersCondition, contactColumns, contactOf, type ContactRow, type CustomerContact } from './customers';
 import { inTransaction, type Sql } from './sql';
 
 // O4, O7: the recipients of one fan-out (tables `fanout_snapshots`, `fanout_recipients`), fixed
@@ -58,19 +58,19 @@ export interface FanoutRecipient {
   /** Always set: the keyset moves by recipient, even one whose customer row has since gone. */
   customerId: string;
   /** The customer's current contact and plan; null when the customer was deleted after the snapshot. */
-  customer: { id: string; locale: string; email: string | null; channels: string[]; plan: string } | null;
+  customer: (CustomerContact & { plan: string }) | null;
 }
 
 /** The next `limit` recipients after `afterCustomerId` (keyset, in id order), with their contact as it is now. */
 export async function pageFanoutRecipients(sql: Sql, fanoutKey: string, afterCustomerId: string | null, limit: number): Promise<FanoutRecipient[]> {
-  const rows = await sql<{ customer_id: string; id: string | null; locale: string; email: string | null; channels: string[]; plan: string }[]>`
-    select r.customer_id, c.id, c.locale, c.email, c.channels, c.plan
+  const rows = await sql<(ContactRow & { customer_id: string; id: string | null; plan: string })[]>`
+    select r.customer_id, ${sql.unsafe(contactColumns)}, c.plan
     from fanout_recipients r left join customers c on c.id = r.customer_id
     where r.fanout_key = ${fanoutKey} ${afterCustomerId === null ? sql`` : sql`and r.customer_id > ${afterCustomerId}`}
     order by r.customer_id
     limit ${limit}`;
   return rows.map((row) => ({
     customerId: row.customer_id,
-    customer: row.id === null ? null : { id: row.id, locale: row.locale, email: row.email, channels: row.channels, plan: row.plan },
+    customer: row.id === null ? null : { ...contactOf(row), plan: row.plan },
   }));
 }

@@ -10,12 +10,16 @@ import { ensureTrackingCodes, trackingPairKey } from './tracking-codes';
 /** The Postgres NOTIFY channel that wakes the dispatcher as soon as a message is queued. */
 export const outboxChannel = 'pledge_outbox';
 
-export type NotificationChannel = 'inbox' | 'email';
+export type NotificationChannel = 'inbox' | 'email' | 'sms' | 'webhook';
+/** 0 urgent (outage, termination), 1 about one case, 2 routine: see domain/channels.ts. */
+export type NotificationPriority = 0 | 1 | 2;
 
 export interface NotificationRow {
   /** Unique: a retried insert of the same key adds nothing. */
   idempotencyKey: string;
-  customerId: string;
+  /** The customer told; null for a staff page, which has `staffRole` instead. */
+  customerId: string | null;
+  staffRole?: 'agent' | 'supervisor';
   caseId: string | null;
   channel: NotificationChannel;
   locale: string;
@@ -23,6 +27,11 @@ export interface NotificationRow {
   subject: string;
   body: string;
   recipient: string | null;
+  priority: NotificationPriority;
+  /** Not delivered before this (quiet hours); now when absent. */
+  notBefore?: string;
+  /** External channels to try, in order, if this one fails for good or cannot be sent. */
+  fallbacks?: string[];
   /**
    * C8: the tracking line to end the body with (a message about a case), its URL holding
    * `trackingCodeToken`; replaced by the (case, customer)'s code when the row is queued.
@@ -40,7 +49,9 @@ export interface NotificationRow {
  */
 export async function insertNotifications(sql: Sql, rows: readonly NotificationRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const tracked = rows.filter((row): row is NotificationRow & { caseId: string; trackingLine: string } => row.caseId !== null && row.trackingLine !== undefined);
+  const tracked = rows.filter(
+    (row): row is NotificationRow & { caseId: string; customerId: string; trackingLine: string } => row.caseId !== null && row.customerId !== null && row.trackingLine !== undefined,
+  );
   if (tracked.length === 0) return insertRows(sql, rows);
   return inTransaction(sql, async (tx) => {
     const codes = await ensureTrackingCodes(
@@ -48,7 +59,7 @@ export async function insertNotifications(sql: Sql, rows: readonly NotificationR
       tracked.map((row) => ({ caseId: row.caseId, customerId: row.customerId })),
     );
     const withLinks = rows.map((row) =>
-      row.caseId !== null && row.trackingLine !== undefined
+      row.caseId !== null && row.customerId !== null && row.trackingLine !== undefined
         ? { ...row, body: withTrackingLine(row.body, row.trackingLine, codes.get(trackingPairKey({ caseId: row.caseId, customerId: row.customerId }))!) }
         : row,
     );
@@ -60,6 +71,7 @@ async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<n
   const records = rows.map((row) => ({
     idempotency_key: row.idempotencyKey,
     customer_id: row.customerId,
+    staff_role: row.staffRole ?? null,
     case_id: row.caseId,
     channel: row.channel,
     locale: row.locale,
@@ -67,13 +79,17 @@ async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<n
     subject: row.subject,
     body: row.body,
     recipient: row.recipient,
+    priority: row.priority,
+    not_before: row.notBefore ?? null,
+    fallbacks: row.fallbacks ?? [],
   }));
   const inserted = await sql`
-    insert into notifications (idempotency_key, customer_id, case_id, channel, locale, template, subject, body, recipient)
-    select idempotency_key, customer_id, case_id, channel, locale, template, subject, body, recipient
+    insert into notifications (idempotency_key, customer_id, staff_role, case_id, channel, locale, template, subject, body, recipient, priority, not_before, fallbacks)
+    select idempotency_key, customer_id, staff_role, case_id, channel, locale, template, subject, body, recipient, priority,
+           coalesce(not_before, now()), fallbacks
     from jsonb_to_recordset(${sql.json(records as unknown as postgres.JSONValue)}) as r(
-      idempotency_key text, customer_id text, case_id text, channel text, locale text,
-      template text, subject text, body text, recipient text)
+      idempotency_key text, customer_id text, staff_role text, case_id text, channel text, locale text,
+      template text, subject text, body text, recipient text, priority smallint, not_before timestamptz, fallbacks text[])
     on conflict (idempotency_key) do nothing
     returning id`;
   if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
@@ -95,43 +111,182 @@ export interface ClaimedNotification {
   recipient: string | null;
   subject: string;
   body: string;
+  template: string;
+  case_id: string | null;
+  staff_role: string | null;
+  priority: NotificationPriority;
   attempts: number;
+  created_at: Date;
+}
+
+export interface ClaimOptions {
+  batchSize: number;
+  leaseMs: number;
+  /** Seconds a message of priority 1 and 2 may wait before it goes ahead of newer urgent ones. */
+  starvationBoundSeconds: { 1: number; 2: number };
 }
 
 /**
- * Claims up to `batchSize` rows for delivery: pending rows whose retry delay has passed, and
- * 'sending' rows whose lease expired. FOR UPDATE SKIP LOCKED keeps concurrent dispatchers apart;
- * each claim bumps `attempts`, which then fences that claim's writes.
+ * Claims up to `batchSize` rows for delivery in one statement, highest priority first: ready
+ * pending rows, and 'sending' rows whose lease expired. Rows of a lower class that waited past
+ * their bound go first (up to a quarter of the batch), so a flood of outage notices cannot starve
+ * routine messages forever. FOR UPDATE SKIP LOCKED keeps concurrent dispatchers apart; each claim
+ * bumps `attempts`, which then fences that claim's writes.
  */
-export async function claimNotifications(sql: Sql, options: { batchSize: number; retryDelayMs: number; leaseMs: number }): Promise<ClaimedNotification[]> {
+export async function claimNotifications(sql: Sql, options: ClaimOptions): Promise<ClaimedNotification[]> {
+  const overdueShare = Math.max(1, Math.floor(options.batchSize / 4));
   return sql<ClaimedNotification[]>`
-    update notifications
-    set status = 'sending', attempts = attempts + 1, claimed_at = now()
-    where id in (
+    with overdue as (
       select id from notifications
-      where (status = 'pending'
-             and (claimed_at is null or claimed_at <= now() - make_interval(secs => ${options.retryDelayMs / 1000})))
-         or (status = 'sending' and claimed_at <= now() - make_interval(secs => ${options.leaseMs / 1000}))
-      order by created_at
+      where status = 'pending'
+        and ((priority = 1 and not_before <= now() - make_interval(secs => ${options.starvationBoundSeconds[1]}))
+          or (priority = 2 and not_before <= now() - make_interval(secs => ${options.starvationBoundSeconds[2]})))
+      order by not_before
+      limit ${overdueShare}
+      for update skip locked
+    ), ready as (
+      select id from notifications
+      where status = 'pending' and not_before <= now()
+      order by priority, not_before
       limit ${options.batchSize}
       for update skip locked
+    ), abandoned as (
+      select id from notifications
+      where status = 'sending' and claimed_at <= now() - make_interval(secs => ${options.leaseMs / 1000})
+      limit ${options.batchSize}
+      for update skip locked
+    ), chosen as (
+      select id from (
+        select id, 0 as rank from overdue
+        union all select id, 1 from abandoned
+        union all select id, 2 from ready
+      ) candidates
+      group by id
+      order by min(rank)
+      limit ${options.batchSize}
     )
-    returning id, idempotency_key, channel, recipient, subject, body, attempts`;
+    update notifications n
+    set status = 'sending', attempts = attempts + 1, claimed_at = now()
+    from chosen
+    where n.id = chosen.id
+    returning n.id, n.idempotency_key, n.channel, n.recipient, n.subject, n.body, n.template, n.case_id, n.staff_role, n.priority, n.attempts, n.created_at`;
 }
 
-/** Delivered; a no-op if another claim took the row since (attempts moved on). */
-export async function markNotificationSent(sql: Sql, claim: { id: string; attempts: number }): Promise<void> {
-  await sql`update notifications set status = 'sent', sent_at = now() where id = ${claim.id} and attempts = ${claim.attempts}`;
+export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'not-sent';
+
+export interface DeliveryOutcome {
+  id: string;
+  /** The claim's attempt: an outcome of an older claim changes nothing. */
+  attempts: number;
+  /**
+   * `delivered` when the channel confirmed it (the inbox holds it; the SMTP server accepted the
+   * mail; an SMS receipt); `sent` while a receipt is awaited; `pending` to try again after
+   * `retryAfterMs`; `not-sent` when no transport is configured for the channel.
+   */
+  status: DeliveryStatus;
+  error?: string;
+  providerIds?: string[];
+  retryAfterMs?: number;
 }
 
-/** Back to pending after a failed attempt; tried again once the retry delay has passed. */
-export async function markNotificationRetry(sql: Sql, claim: { id: string; attempts: number }, reason: string): Promise<void> {
-  await sql`update notifications set status = 'pending', last_error = ${reason} where id = ${claim.id} and attempts = ${claim.attempts}`;
+/**
+ * Records a batch's outcomes in one statement, then queues the next fallback channel of every
+ * message that failed for good or could not be sent, and settles receipts that arrived before
+ * their submit's answer was recorded.
+ */
+export async function recordDeliveryOutcomes(sql: Sql, outcomes: readonly DeliveryOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const records = outcomes.map((outcome) => ({
+    id: outcome.id,
+    attempts: outcome.attempts,
+    status: outcome.status,
+    error: outcome.error ?? null,
+    provider_ids: outcome.providerIds ?? [],
+    retry_after_seconds: (outcome.retryAfterMs ?? 0) / 1000,
+  }));
+  const updated = await sql<{ id: string; status: DeliveryStatus }[]>`
+    update notifications n
+    set status = r.status,
+        last_error = coalesce(r.error, n.last_error),
+        provider_ids = case when cardinality(r.provider_ids) > 0 then r.provider_ids else n.provider_ids end,
+        sent_at = case when r.status in ('sent', 'delivered') then now() else n.sent_at end,
+        delivered_at = case when r.status = 'delivered' then now() else n.delivered_at end,
+        not_before = case when r.status = 'pending' then now() + make_interval(secs => r.retry_after_seconds) else n.not_before end
+    from jsonb_to_recordset(${sql.json(records as unknown as postgres.JSONValue)}) as r(
+      id bigint, attempts int, status text, error text, provider_ids text[], retry_after_seconds float8)
+    where n.id = r.id and n.attempts = r.attempts and n.status = 'sending'
+    returning n.id, n.status`;
+  const ended = updated.filter((row) => row.status === 'failed' || row.status === 'not-sent').map((row) => row.id);
+  const awaitingReceipts = updated.filter((row) => row.status === 'sent').map((row) => row.id);
+  await queueFallbacks(sql, ended);
+  await settleReceipts(sql, { ids: awaitingReceipts });
 }
 
-/** Given up for good. */
-export async function markNotificationFailed(sql: Sql, claim: { id: string; attempts: number }, reason: string): Promise<void> {
-  await sql`update notifications set status = 'failed', last_error = ${reason} where id = ${claim.id} and attempts = ${claim.attempts}`;
+/** The next channel of each message that ended without reaching its customer, keyed `<message key>:<channel>`. */
+async function queueFallbacks(sql: Sql, endedIds: readonly string[]): Promise<void> {
+  if (endedIds.length === 0) return;
+  const inserted = await sql`
+    insert into notifications (idempotency_key, customer_id, case_id, channel, locale, template, subject, body, recipient, priority, fallbacks)
+    select left(n.idempotency_key, length(n.idempotency_key) - length(n.channel)) || n.fallbacks[1],
+           n.customer_id, n.case_id, n.fallbacks[1], n.locale, n.template, n.subject, n.body,
+           case n.fallbacks[1] when 'email' then c.email when 'sms' then c.phone end,
+           n.priority, n.fallbacks[2:]
+    from notifications n join customers c on c.id = n.customer_id
+    where n.id = any(${endedIds as string[]}::bigint[]) and n.status in ('failed', 'not-sent') and cardinality(n.fallbacks) > 0
+    on conflict (idempotency_key) do nothing
+    returning id`;
+  if (inserted.length > 0) await sql`select pg_notify(${outboxChannel}, '')`;
+}
+
+export interface DeliveryReceiptRecord {
+  providerId: string;
+  state: 'delivered' | 'failed';
+  detail?: string;
+}
+
+/** Records delivery receipts (an SMS part's DELIVRD or UNDELIV) and settles the messages they complete. */
+export async function recordDeliveryReceipts(sql: Sql, receipts: readonly DeliveryReceiptRecord[]): Promise<void> {
+  if (receipts.length === 0) return;
+  const records = receipts.map((receipt) => ({ provider_id: receipt.providerId, state: receipt.state, detail: receipt.detail ?? null }));
+  await sql`
+    insert into notification_receipts (provider_id, state, detail)
+    select provider_id, state, detail
+    from jsonb_to_recordset(${sql.json(records as unknown as postgres.JSONValue)}) as r(provider_id text, state text, detail text)
+    on conflict (provider_id) do nothing`;
+  await settleReceipts(sql, { providerIds: receipts.map((receipt) => receipt.providerId) });
+}
+
+/**
+ * A sent message is delivered once every part has a 'delivered' receipt, and failed as soon as one
+ * part failed (then its fallback is queued).
+ */
+async function settleReceipts(sql: Sql, which: { ids?: readonly string[]; providerIds?: readonly string[] }): Promise<void> {
+  const filter = which.ids
+    ? which.ids.length === 0
+      ? undefined
+      : sql`n2.id = any(${which.ids as string[]}::bigint[])`
+    : which.providerIds && which.providerIds.length > 0
+      ? sql`n2.provider_ids && ${which.providerIds as string[]}::text[]`
+      : undefined;
+  if (!filter) return;
+  const settled = await sql<{ id: string; status: string }[]>`
+    update notifications n
+    set status = case when r.failed > 0 then 'failed' else 'delivered' end,
+        delivered_at = case when r.failed > 0 then null else r.last_at end,
+        last_error = case when r.failed > 0 then r.detail else n.last_error end
+    from (
+      select n2.id, count(*) filter (where rc.state = 'delivered') as delivered, count(*) filter (where rc.state = 'failed') as failed,
+             max(rc.received_at) as last_at, max(rc.detail) filter (where rc.state = 'failed') as detail
+      from notifications n2 join notification_receipts rc on rc.provider_id = any(n2.provider_ids)
+      where n2.status = 'sent' and ${filter}
+      group by n2.id
+    ) r
+    where n.id = r.id and n.status = 'sent' and (r.failed > 0 or r.delivered = cardinality(n.provider_ids))
+    returning n.id, n.status`;
+  await queueFallbacks(
+    sql,
+    settled.filter((row) => row.status === 'failed').map((row) => row.id),
+  );
 }
 
 export interface CustomerNotification {

@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { contactColumns, contactOf, type ContactRow, type CustomerContact } from './customers';
 import type { LedgerEntry } from './ledger';
 import type { Sql } from './sql';
 
@@ -35,15 +36,13 @@ export async function sumPendingByKeys(sql: Sql, keys: readonly string[]): Promi
 }
 
 export interface WaitingRemedy extends LedgerEntry {
-  customer: { id: string; locale: string; email: string | null; channels: string[] };
+  customer: CustomerContact;
 }
 
 /** The next remedies of a case still waiting, with the customers' contact, in key order. */
 export async function waitingRemedies(sql: Sql, caseId: string, limit: number): Promise<WaitingRemedy[]> {
-  const rows = await sql<
-    { idempotency_key: string; customer_id: string; kind: string; amount_cents: string; currency: string; policy_version: string; locale: string; email: string | null; channels: string[] }[]
-  >`
-    select p.idempotency_key, p.customer_id, p.kind, p.amount_cents, p.currency, p.policy_version, c.locale, c.email, c.channels
+  const rows = await sql<(ContactRow & { idempotency_key: string; customer_id: string; kind: string; amount_cents: string; currency: string; policy_version: string })[]>`
+    select p.idempotency_key, p.customer_id, p.kind, p.amount_cents, p.currency, p.policy_version, ${sql.unsafe(contactColumns)}
     from pending_remedies p join customers c on c.id = p.customer_id
     where p.case_id = ${caseId} and p.approved_at is null
     order by p.idempotency_key limit ${limit}`;
@@ -55,7 +54,7 @@ export async function waitingRemedies(sql: Sql, caseId: string, limit: number): 
     amountCents: Number(row.amount_cents),
     currency: row.currency,
     policyVersion: row.policy_version,
-    customer: { id: row.customer_id, locale: row.locale, email: row.email, channels: row.channels },
+    customer: contactOf(row),
   }));
 }
 

@@ -206,7 +206,7 @@ export const trackingPageText: Record<Locale, PageText> = {
       review: '事后复盘',
     },
     deadlineStates: { pending: '进行中', paused: '已暂停', met: '已按时完成', breached: '已超时', cancelled: '已取消' },
-    deliveryStates: { pending: '待发送', sending: '发送中', sent: '已发送', failed: '发送失败' },
+    deliveryStates: { pending: '待发送', sending: '发送中', sent: '已发送，等待送达回执', delivered: '已送达', failed: '发送失败', 'not-sent': '未发送' },
     channels: { inbox: '站内信', email: '电子邮件', sms: '短信' },
     actionNames: { rate: '评价处理结果', 'customer-reply': '回复我们的问题', dispute: '对结果提出申诉', reopen: '重新打开投诉', confirm: '确认处理结果', withdraw: '撤回投诉' },
     fields: { rating: '满意度（1–5）', comment: '意见', reason: '原因', message: '回复内容' },
@@ -270,7 +270,7 @@ export const trackingPageText: Record<Locale, PageText> = {
       review: 'Post-incident review',
     },
     deadlineStates: { pending: 'running', paused: 'paused', met: 'met', breached: 'missed', cancelled: 'cancelled' },
-    deliveryStates: { pending: 'queued', sending: 'sending', sent: 'sent', failed: 'failed' },
+    deliveryStates: { pending: 'queued', sending: 'sending', sent: 'sent, awaiting delivery receipt', delivered: 'delivered', failed: 'failed', 'not-sent': 'not sent' },
     channels: { inbox: 'in-app inbox', email: 'e-mail', sms: 'SMS' },
     actionNames: {
       rate: 'Rate the outcome',

@@ -15,22 +15,20 @@ export interface Mailer {
 }
 
 /**
- * A transport for `SMTP_URL` (e.g. smtp://mail.example:1025). Without one, messages are
- * composed but only logged, so a developer's stack never mails a real customer.
+ * A pooled transport for `SMTP_URL` (e.g. smtp://mail.example:1025): up to `connections` SMTP
+ * sessions, each reused for many messages, so a fan-out is not one handshake per mail. Without
+ * `SMTP_URL` there is no mailer at all and the dispatcher records e-mail as not sent.
  */
-export function createMailer(smtpUrl: string | undefined, log: (line: string) => void = console.log): Mailer {
-  if (smtpUrl) {
-    // nodemailer waits up to 10 minutes on a silent socket by default; the dispatcher's lease
-    // must outlast a whole batch of sends, so a stuck server fails fast instead.
-    return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
-  }
-  const composeOnly = nodemailer.createTransport({ jsonTransport: true });
-  return {
-    async sendMail(message) {
-      const info = await composeOnly.sendMail(message);
-      log(`mail not sent (SMTP_URL is unset): to=${message.to} subject=${JSON.stringify(message.subject)}`);
-      return info;
-    },
-    close: () => composeOnly.close(),
-  };
+export function createMailer(smtpUrl: string, options: { connections?: number } = {}): Mailer {
+  // nodemailer waits up to 10 minutes on a silent socket by default; the dispatcher's lease
+  // must outlast a whole batch of sends, so a stuck server fails fast instead.
+  return nodemailer.createTransport({
+    url: smtpUrl,
+    pool: true,
+    maxConnections: options.connections ?? 8,
+    maxMessages: Number.POSITIVE_INFINITY,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
 }

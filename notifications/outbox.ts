@@ -1,4 +1,5 @@
 import { publicUrl } from '../config';
+import { deliveryPlan, notBeforeMs, priorityClasses, priorityClassOf } from '../domain/channels';
 import { findCustomerContact, type CustomerContact } from '../db/customers';
 import { insertNotifications, type NotificationChannel, type NotificationRow } from '../db/notifications';
 import type { Sql } from '../db/sql';
@@ -16,8 +17,8 @@ export interface EnqueueResult {
 }
 
 /**
- * Renders the message in the customer's locale and queues it once per channel: always the
- * in-app inbox, and e-mail when the customer chose it and gave an address. Inside a
+ * Renders the message in the customer's locale and queues it on the inbox and the customer's
+ * channel of choice (see notificationRows). Inside a
  * transaction the rows and the wake-up both take effect only on commit.
  */
 export async function enqueueNotification(sql: Sql, request: NotificationRequest): Promise<EnqueueResult> {
@@ -37,31 +38,40 @@ export interface BatchNotificationRequest {
 }
 
 /**
- * The outbox rows of these requests: each message rendered once per template, locale and params,
- * one row per channel, keyed `<idempotencyKey>:<channel>`. Pure apart from rendering, so a caller
- * can also learn the keys of what it queued. C8: a message about a case also gets its tracking
- * line in its locale ("查询进度：<url>" / "Follow your case: <url>", the URL under
- * PLEDGE_PUBLIC_URL); insertNotifications puts the (case, customer)'s code into it.
+ * The outbox rows of these requests: each message rendered once per template, locale and params;
+ * one row for the in-app inbox and one for the customer's first usable external channel (their
+ * preference, consent and address: domain/channels.ts), carrying the rest as fallbacks; keyed
+ * `<idempotencyKey>:<channel>`. A non-urgent message waits out the customer's quiet hours on
+ * external channels. Pure apart from rendering and the clock, so a caller can also learn the keys
+ * of what it queued. C8: a message about a case also gets its tracking line in its locale
+ * ("查询进度：<url>" / "Follow your case: <url>", the URL under PLEDGE_PUBLIC_URL);
+ * insertNotifications puts the (case, customer)'s code into it.
  */
-export function notificationRows(requests: readonly BatchNotificationRequest[], options: { publicUrl?: string } = {}): NotificationRow[] {
+export function notificationRows(requests: readonly BatchNotificationRequest[], options: { publicUrl?: string; nowMs?: number } = {}): NotificationRow[] {
   const linkTo = trackingUrl(options.publicUrl ?? publicUrl(), trackingCodeToken);
+  const nowMs = options.nowMs ?? Date.now();
   const rendered = new Map<string, ReturnType<typeof renderNotification>>();
   return requests.flatMap((request) => {
     const cacheKey = JSON.stringify([request.templateId, request.customer.locale, request.params]);
     let message = rendered.get(cacheKey);
     if (!message) rendered.set(cacheKey, (message = renderNotification(request.templateId, request.customer.locale, request.params)));
-    const recipients: { channel: NotificationChannel; recipient: string | null }[] = [{ channel: 'inbox', recipient: null }];
-    if (request.customer.channels.includes('email') && request.customer.email) recipients.push({ channel: 'email', recipient: request.customer.email });
-    return recipients.map(({ channel, recipient }) => ({
-      idempotencyKey: `${request.idempotencyKey}:${channel}`,
+    const priorityClass = priorityClassOf(request.templateId);
+    const plan = deliveryPlan(request.customer);
+    const notBefore = notBeforeMs(nowMs, priorityClass, request.customer);
+    const recipients: { channel: NotificationChannel; recipient: string | null; notBefore?: string; fallbacks?: string[] }[] = [{ channel: 'inbox', recipient: null }];
+    if (plan.first) {
+      recipients.push({ ...plan.first, fallbacks: plan.fallbacks, ...(notBefore > nowMs ? { notBefore: new Date(notBefore).toISOString() } : {}) });
+    }
+    return recipients.map((recipient) => ({
+      idempotencyKey: `${request.idempotencyKey}:${recipient.channel}`,
       customerId: request.customer.id,
       caseId: request.caseId ?? null,
-      channel,
       locale: message.locale,
       template: request.templateId,
       subject: message.subject,
       body: message.body,
-      recipient,
+      priority: priorityClasses[priorityClass].priority,
+      ...recipient,
       ...(request.caseId ? { trackingLine: trackingLinkLine(message.locale, linkTo) } : {}),
     }));
   });

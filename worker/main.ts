@@ -1,7 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
 import { readEnv, requireDatabaseUrl } from '../config';
-import { createDispatcher, createMailer } from '../notifications';
+import { createDispatcher, createTransports } from '../notifications';
 import { createPledgeWorker } from './worker';
 
 const env = readEnv();
@@ -10,14 +10,17 @@ Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' 
 const sql = postgres(requireDatabaseUrl(env), { onnotice: () => {} });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const worker = await createPledgeWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql });
-const dispatcher = createDispatcher({ sql, mailer: createMailer(env.SMTP_URL), mailFrom: env.MAIL_FROM });
+const log = { warn: (fields: object, message: string) => console.warn(message, JSON.stringify(fields)), error: (fields: object, message: string) => console.error(message, JSON.stringify(fields)) };
+const channels = createTransports(env, sql, log);
+const dispatcher = createDispatcher({ sql, transports: channels.transports, log });
 
 await dispatcher.start();
-console.log(`pledge worker polling ${env.TEMPORAL_NAMESPACE}/${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
+console.log(`pledge worker polling ${env.TEMPORAL_NAMESPACE}/${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}; ${channels.summary}`);
 try {
   await worker.run();
 } finally {
   await dispatcher.stop();
+  await channels.close();
   await connection.close();
   await sql.end();
 }

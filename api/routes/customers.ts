@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { customerExists, findCustomer, upsertCustomer } from '../../db/customers';
 import { ledgerOfCustomer } from '../../db/ledger';
 import { listCustomerNotifications } from '../../db/notifications';
+import { customerChannels, hasConsent, recordConsents } from '../../domain/channels';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
@@ -15,27 +16,63 @@ const customerIdParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 'cust-000001' }),
 });
 
-// D4: only what cases need: how to reach the customer and what they are subscribed to.
+const hhmm = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'local time as HH:MM');
+
+const consentInputSchema = z
+  .object({
+    granted: z.boolean(),
+    source: z.string().trim().min(1).max(200).openapi({ description: 'Where the customer gave or withdrew it', example: 'signup form v3' }),
+  })
+  .openapi('ChannelConsentInput');
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// D4: only what cases need: how to reach the customer, on which channels with their consent, and
+// what they are subscribed to.
 const customerBodySchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     email: z.email().nullable().optional(),
     phone: z
       .string()
-      .regex(/^\+?[0-9 -]{5,20}$/)
+      .regex(/^\+[1-9][0-9]{6,14}$/, 'E.164, e.g. +8613800138000')
       .nullable()
       .optional(),
     channels: z
-      .array(z.enum(['inbox', 'email']))
+      .array(z.enum(customerChannels))
       .min(1)
-      .default(['inbox']),
+      .max(customerChannels.length)
+      .refine((channels) => new Set(channels).size === channels.length, 'each channel at most once')
+      .default(['inbox'])
+      .openapi({ description: 'Preferred channels, first choice first; the later ones are fallbacks. The in-app inbox always gets a copy.' }),
+    consents: z
+      .object({ sms: consentInputSchema.optional(), email: consentInputSchema.optional() })
+      .strict()
+      .default({})
+      .openapi({ description: 'D4: consent per external channel; a channel without granted consent is never used' }),
+    quietHours: z
+      .object({ from: hhmm, to: hhmm })
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Non-urgent SMS and e-mail wait until the window ends; outage and termination notices do not', example: { from: '22:00', to: '08:00' } }),
+    timeZone: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Shanghai').default('Asia/Shanghai'),
     locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
     plan: z.string().trim().min(1).max(64),
     services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
     region: z.string().trim().min(1).max(64),
   })
   .refine((body) => !body.channels.includes('email') || Boolean(body.email), { message: 'the email channel needs an email address', path: ['email'] })
+  .refine((body) => !body.channels.includes('sms') || Boolean(body.phone), { message: 'the sms channel needs a phone number', path: ['phone'] })
   .openapi('CustomerInput');
+
+const consentSchema = z.object({ granted: z.boolean(), recordedAt: z.string(), source: z.string() }).openapi('ChannelConsent');
 
 const customerSchema = z
   .object({
@@ -44,6 +81,9 @@ const customerSchema = z
     email: z.string().nullable(),
     phone: z.string().nullable(),
     channels: z.array(z.string()),
+    consents: z.record(z.string(), consentSchema),
+    quietHours: z.object({ from: z.string(), to: z.string() }).nullable(),
+    timeZone: z.string(),
     locale: z.string(),
     plan: z.string(),
     services: z.array(z.string()),
@@ -68,7 +108,7 @@ const putCustomer = createRoute({
   responses: {
     200: { description: 'Updated', content: { 'application/json': { schema: customerSchema } } },
     201: { description: 'Created', content: { 'application/json': { schema: customerSchema } } },
-    422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
+    422: { description: "Invalid field, or a channel without the customer's consent", content: { 'application/json': { schema: errorBodySchema } } },
   },
 });
 
@@ -107,7 +147,7 @@ const listNotifications = createRoute({
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: {
     params: customerIdParams,
-    query: z.object({ channel: z.enum(['inbox', 'email']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+    query: z.object({ channel: z.enum(customerChannels).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
   },
   responses: { 200: { description: 'Notifications', content: { 'application/json': { schema: z.object({ notifications: z.array(notificationSchema) }) } } }, ...errors },
 });
@@ -170,7 +210,14 @@ export function customerRoutes(deps: ApiDeps) {
     .openapi(putCustomer, async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { customer, created } = await upsertCustomer(deps.sql, id, { ...body, email: body.email ?? null, phone: body.phone ?? null });
+      const previous = await findCustomer(deps.sql, id);
+      const consents = recordConsents(previous?.consents ?? {}, body.consents, new Date().toISOString());
+      for (const channel of body.channels) {
+        if (!hasConsent(channel, { consents })) {
+          throw new ApiError(422, 'invalid_request', 'invalid request body', [{ field: `consents.${channel}`, message: `the ${channel} channel needs the customer's granted consent (D4)` }]);
+        }
+      }
+      const { customer, created } = await upsertCustomer(deps.sql, id, { ...body, email: body.email ?? null, phone: body.phone ?? null, consents });
       return created ? c.json(customer, 201) : c.json(customer, 200);
     })
     .openapi(getCustomer, async (c) => {

@@ -22,7 +22,16 @@ describe('a complaint over HTTP against the real stack', () => {
   it('C1, C8, D1: opens, reads, acts, lists, records and tells the customer', async () => {
     const customer = await call('PUT', '/v1/customers/cust-e2e', {
       key: keys.agent,
-      body: { name: 'Li Wei', email: 'li.wei@example.com', channels: ['inbox', 'email'], locale: 'en', plan: 'home-500m', services: ['broadband'], region: 'shanghai' },
+      body: {
+        name: 'Li Wei',
+        email: 'li.wei@example.com',
+        channels: ['email', 'inbox'],
+        consents: { email: { granted: true, source: 'e2e signup' } },
+        locale: 'en',
+        plan: 'home-500m',
+        services: ['broadband'],
+        region: 'shanghai',
+      },
     });
     expect(customer.status).toBe(201);
 
@@ -69,11 +78,19 @@ describe('a complaint over HTTP against the real stack', () => {
 
     const notifications = await eventually(
       () => call('GET', '/v1/customers/cust-e2e/notifications', { key: keys.agent }),
-      (result) => result.body.notifications.length === 4 && result.body.notifications.every((n: { status: string }) => n.status === 'sent'),
+      (result) => result.body.notifications.length === 4 && result.body.notifications.every((n: { status: string }) => n.status === 'delivered'),
     );
     const inbox = notifications.body.notifications.filter((n: { channel: string }) => n.channel === 'inbox');
     expect(inbox.map((n: { template: string }) => n.template).sort()).toEqual(['complaint.acknowledged', 'complaint.received']);
-    expect(inbox.every((n: { locale: string; status: string }) => n.locale === 'en' && n.status === 'sent')).toBe(true);
+    expect(inbox.every((n: { locale: string; status: string }) => n.locale === 'en' && n.status === 'delivered')).toBe(true);
+    // Told means told: both e-mails reached the (real) SMTP server, once each.
+    const mails = stack.mails.filter((mail) => mail.envelopeTo.includes('li.wei@example.com'));
+    expect(mails.map((mail) => mail.headers.get('subject')).sort()).toEqual(
+      notifications.body.notifications
+        .filter((n: { channel: string }) => n.channel === 'email')
+        .map((n: { subject: string }) => n.subject)
+        .sort(),
+    );
 
     const visible = await eventually(
       async () => {

@@ -22,7 +22,16 @@ const madeUp = 'abcdefghjkmnpqrstvwx';
 async function openComplaint(customerId: string, key: string): Promise<string> {
   const customer = await call('PUT', `/v1/customers/${customerId}`, {
     key: keys.agent,
-    body: { name: 'Li Wei', email: `${customerId}@example.com`, channels: ['inbox', 'email'], locale: 'en', plan: 'home-500m', services: ['broadband'], region: 'shanghai' },
+    body: {
+      name: 'Li Wei',
+      email: `${customerId}@example.com`,
+      channels: ['email', 'inbox'],
+      consents: { email: { granted: true, source: 'e2e signup' } },
+      locale: 'en',
+      plan: 'home-500m',
+      services: ['broadband'],
+      region: 'shanghai',
+    },
   });
   expect(customer.status).toBe(201);
   const opened = await call('POST', '/v1/complaints', {
@@ -86,7 +95,7 @@ describe('C8: a user follows their own complaint over HTTP', () => {
     expect(await codeFromMessages('cust-track', caseId, 6)).toBe(code);
     const resolved = await eventually(
       () => track(code),
-      (result) => result.body.messages.length === 3 && result.body.messages.every((m: { deliveries: { status: string }[] }) => m.deliveries.every((d) => d.status === 'sent')),
+      (result) => result.body.messages.length === 3 && result.body.messages.every((m: { deliveries: { status: string }[] }) => m.deliveries.every((d) => d.status === 'delivered')),
     );
     expect(resolved.body).toMatchObject({ status: 'resolved', expectedCompletionAt: expect.any(String) });
     expect(resolved.body.allowedActions.sort()).toEqual(['confirm', 'dispute', 'rate', 'reopen']);

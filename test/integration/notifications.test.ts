@@ -1,51 +1,47 @@
-import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../db/migrate';
 import type { NotificationRequest } from '../../domain/messages';
 import { renderNotification } from '../../domain/notification-templates';
 import { createDispatcher, createMailer, enqueueNotification, messageIdFor, type Dispatcher, type DispatcherDeps, type Mailer } from '../../notifications';
 import { startEphemeralPostgres, type RunningPostgres } from '../../scripts/toolchain/postgres';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink';
 
 const postgresPort = 55432;
 const mailFrom = 'Pledge <care@pledge.example>';
 const rejectedAddress = 'nobody@bounce.example';
 
-interface ReceivedMail {
-  envelopeTo: string[];
-  headers: Map<string, string>;
-  body: string;
-}
-
 let database: RunningPostgres;
 let sql: postgres.Sql;
-let smtp: SMTPServer;
+let smtp: SmtpSink;
 let mailer: Mailer;
-const received: ReceivedMail[] = [];
+let received: ReceivedMail[] = [];
 const logLines: string[] = [];
 
 beforeAll(async () => {
   database = await startEphemeralPostgres(postgresPort);
   await migrate(database.url);
   sql = postgres(database.url, { onnotice: () => {} });
-  // Until the migration carries the dispatcher's lease column; a no-op once it does.
+  const consent = sql.json({ granted: true, recordedAt: '2026-01-01T00:00:00Z', source: 'test' });
   await sql`
-    insert into customers (id, name, email, channels, locale, plan, region) values
-      ('cust-en', 'Li Wei', 'li.wei@example.test', '{inbox,email}', 'en', 'home-100', 'sh'),
-      ('cust-zh-inbox', '张伟', 'zhang.wei@example.test', '{inbox}', 'zh-CN', 'home-100', 'sh'),
-      ('cust-zh-email', '王芳', 'wang.fang@example.test', '{inbox,email}', 'zh-Hans', 'home-100', 'sh'),
-      ('cust-bounce', 'Bounce', ${rejectedAddress}, '{inbox,email}', 'en-US', 'home-100', 'sh')
+    insert into customers (id, name, email, phone, channels, consents, locale, plan, region) values
+      ('cust-en', 'Li Wei', 'li.wei@example.test', null, '{email,inbox}', jsonb_build_object('email', ${consent}::jsonb), 'en', 'home-100', 'sh'),
+      ('cust-zh-inbox', '张伟', 'zhang.wei@example.test', null, '{inbox}', '{}', 'zh-CN', 'home-100', 'sh'),
+      ('cust-zh-email', '王芳', 'wang.fang@example.test', null, '{inbox,email}', jsonb_build_object('email', ${consent}::jsonb), 'zh-Hans', 'home-100', 'sh'),
+      ('cust-bounce', 'Bounce', ${rejectedAddress}, null, '{inbox,email}', jsonb_build_object('email', ${consent}::jsonb), 'en-US', 'home-100', 'sh'),
+      ('cust-no-consent', 'No Consent', 'no.consent@example.test', null, '{email,inbox}', jsonb_build_object('email', jsonb_build_object('granted', false, 'recordedAt', '2026-01-01T00:00:00Z', 'source', 'test')), 'en', 'home-100', 'sh'),
+      ('cust-sms-first', 'Sms First', 'sms.first@example.test', '+8613800138000', '{sms,email,inbox}',
+        jsonb_build_object('sms', ${consent}::jsonb, 'email', ${consent}::jsonb), 'en', 'home-100', 'sh')
   `;
-  smtp = startSmtpSink();
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  mailer = createMailer(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`);
+  smtp = await startSmtpSink({ refuse: (address) => address === rejectedAddress });
+  received = smtp.received;
+  mailer = createMailer(smtp.url);
 });
 
 afterAll(async () => {
   mailer?.close();
   await sql?.end();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
+  await smtp?.stop();
   await database?.stop();
 });
 
@@ -64,6 +60,12 @@ describe('enqueueNotification', () => {
     expect(rows[0]?.case_id).toBe(request.caseId);
   });
 
+  it('D4: queues only the inbox when the customer chose e-mail but withdrew consent to it', async () => {
+    const request = complaintReceived('cust-no-consent');
+    expect(await enqueueNotification(sql, request)).toEqual({ queued: 1 });
+    expect((await rowsFor(request)).map((row) => row.channel)).toEqual(['inbox']);
+  });
+
   it('queues only the inbox when the customer did not choose e-mail', async () => {
     const request = complaintReceived('cust-zh-inbox');
     expect(await enqueueNotification(sql, request)).toEqual({ queued: 1 });
@@ -80,7 +82,7 @@ describe('enqueueNotification', () => {
 });
 
 describe('dispatcher', () => {
-  it('delivers each e-mail once, in the customer locale, and marks inbox rows sent', async () => {
+  it('delivers each e-mail once, in the customer locale, and marks inbox rows delivered', async () => {
     const english = complaintReceived('cust-en');
     const chinese = complaintReceived('cust-zh-email');
     const inboxOnly = complaintReceived('cust-zh-inbox');
@@ -105,8 +107,8 @@ describe('dispatcher', () => {
     expect(mailsFor(inboxOnly)).toEqual([]);
     for (const request of [english, chinese, inboxOnly]) {
       for (const row of await rowsFor(request)) {
-        expect(row).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
-        expect(row.sent_at).toBeInstanceOf(Date);
+        expect(row).toMatchObject({ status: 'delivered', attempts: 1, last_error: null });
+        expect(row.delivered_at).toBeInstanceOf(Date);
       }
     }
 
@@ -126,7 +128,7 @@ describe('dispatcher', () => {
         await new Promise((resolve) => setTimeout(resolve, 200));
       });
       await waitFor(() => mailsFor(request).length > 0, 5_000);
-      await waitFor(async () => (await rowsFor(request)).every((row) => row.status === 'sent'), 5_000);
+      await waitFor(async () => (await rowsFor(request)).every((row) => row.status === 'delivered'), 5_000);
       expect(mailsFor(request)).toHaveLength(1);
     } finally {
       await dispatcher.stop();
@@ -147,7 +149,7 @@ describe('dispatcher', () => {
     }
     for (const request of requests) {
       expect(mailsFor(request)).toHaveLength(1);
-      for (const row of await rowsFor(request)) expect(row).toMatchObject({ status: 'sent', attempts: 1 });
+      for (const row of await rowsFor(request)) expect(row).toMatchObject({ status: 'delivered', attempts: 1 });
     }
   });
 
@@ -163,7 +165,7 @@ describe('dispatcher', () => {
       expect(await withTimeout(dispatcher.drainOnce(), 2_000)).toBe(2);
     });
 
-    expect((await rowsFor(free)).map((row) => row.status)).toEqual(['sent', 'sent']);
+    expect((await rowsFor(free)).map((row) => row.status)).toEqual(['delivered', 'delivered']);
     expect((await rowsFor(beingClaimed)).map((row) => row.status)).toEqual(['pending', 'pending']);
     expect(await dispatcher.drainOnce()).toBe(2);
     expect(mailsFor(beingClaimed)).toHaveLength(1);
@@ -172,16 +174,17 @@ describe('dispatcher', () => {
   it('retries a rejected e-mail after the retry delay, then gives up after maxAttempts', async () => {
     const request = complaintReceived('cust-bounce');
     await enqueueNotification(sql, request);
-    const dispatcher = createDispatcher(dispatcherDeps({ maxAttempts: 2, retryDelayMs: 0 }));
-    const patientDispatcher = createDispatcher(dispatcherDeps({ maxAttempts: 2, retryDelayMs: 60_000 }));
+    const dispatcher = createDispatcher(dispatcherDeps({ maxAttempts: 2, retryDelayMs: 60_000 }));
 
     await dispatcher.drainOnce();
     let email = await emailRowFor(request);
     expect(email).toMatchObject({ status: 'pending', attempts: 1 });
     expect(email.last_error).toMatch(/mailbox unavailable/);
-    expect((await rowsFor(request)).find((row) => row.channel === 'inbox')?.status).toBe('sent');
+    expect(email.not_before.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect((await rowsFor(request)).find((row) => row.channel === 'inbox')?.status).toBe('delivered');
 
-    expect(await patientDispatcher.drainOnce()).toBe(0);
+    expect(await dispatcher.drainOnce()).toBe(0);
+    await sql`update notifications set not_before = now() where id = ${email.id}`;
 
     expect(await dispatcher.drainOnce()).toBe(1);
     email = await emailRowFor(request);
@@ -191,6 +194,50 @@ describe('dispatcher', () => {
     expect(await dispatcher.drainOnce()).toBe(0);
     expect(mailsFor(request)).toEqual([]);
     expect(logLines.some((line) => line.includes('failed for good'))).toBe(true);
+  });
+
+  it('records e-mail as not sent, never as sent, when no SMTP server is configured', async () => {
+    const request = complaintReceived('cust-en');
+    await enqueueNotification(sql, request);
+    await drainAll(createDispatcher(dispatcherDeps({ transports: {} })));
+    expect(await emailRowFor(request)).toMatchObject({ status: 'not-sent', sent_at: null, delivered_at: null });
+    expect(mailsFor(request)).toEqual([]);
+  });
+
+  it('falls back to the next channel the customer chose when the first cannot be sent', async () => {
+    const request = complaintReceived('cust-sms-first');
+    await enqueueNotification(sql, request);
+    expect((await rowsFor(request)).map((row) => [row.channel, row.fallbacks])).toEqual([
+      ['inbox', []],
+      ['sms', ['email']],
+    ]);
+    // No SMPP here: the SMS is not sent, and the e-mail fallback is queued and delivered.
+    await drainAll(createDispatcher(dispatcherDeps()));
+    expect((await rowsFor(request)).map((row) => [row.channel, row.status, row.recipient])).toEqual([
+      ['email', 'delivered', 'sms.first@example.test'],
+      ['inbox', 'delivered', null],
+      ['sms', 'not-sent', '+8613800138000'],
+    ]);
+    expect(mailsFor(request)).toHaveLength(1);
+  });
+
+  it('O4: claims urgent messages first, but a message that waited past its class bound goes ahead of them', async () => {
+    const dispatcher = createDispatcher(dispatcherDeps({ batchSize: 20 }));
+    await drainAll(dispatcher);
+    const urgent = Array.from({ length: 60 }, () => complaintReceived('cust-zh-inbox'));
+    for (const request of urgent) await enqueueNotification(sql, request);
+    await sql`update notifications set priority = 0 where idempotency_key like any(${urgent.map((request) => `${request.idempotencyKey}:%`)}::text[])`;
+    const routine = complaintReceived('cust-zh-inbox');
+    const waited = complaintReceived('cust-zh-inbox');
+    for (const request of [routine, waited]) await enqueueNotification(sql, request);
+    await sql`update notifications set priority = 2, not_before = now() - interval '10 seconds' where idempotency_key = ${`${routine.idempotencyKey}:inbox`}`;
+    await sql`update notifications set priority = 2, not_before = now() - interval '301 seconds' where idempotency_key = ${`${waited.idempotencyKey}:inbox`}`;
+
+    expect(await dispatcher.drainOnce()).toBe(20);
+    expect((await rowsFor(waited))[0]?.status).toBe('delivered');
+    expect((await rowsFor(routine))[0]?.status).toBe('pending');
+    expect(await drainAll(dispatcher)).toBe(60 - 19 + 1);
+    expect((await rowsFor(routine))[0]?.status).toBe('delivered');
   });
 
   it('re-sends a row abandoned mid-send only after its lease expires, under the same Message-ID', async () => {
@@ -207,7 +254,7 @@ describe('dispatcher', () => {
 
     expect(await createDispatcher(dispatcherDeps({ leaseMs: 60_000 })).drainOnce()).toBe(1);
 
-    expect(await emailRowFor(abandoned)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(await emailRowFor(abandoned)).toMatchObject({ status: 'delivered', attempts: 2 });
     const deliveries = mailsFor(abandoned);
     expect(deliveries).toHaveLength(2);
     expect(new Set(deliveries.map((mail) => mail.headers.get('message-id')))).toEqual(new Set([messageIdFor(`${abandoned.idempotencyKey}:email`)]));
@@ -237,7 +284,7 @@ async function drainAll(dispatcher: Dispatcher): Promise<number> {
 }
 
 function dispatcherDeps(overrides: Partial<DispatcherDeps> = {}): DispatcherDeps {
-  return { sql, mailer, mailFrom, log: (line) => logLines.push(line), ...overrides };
+  return { sql, transports: { mail: { mailer, from: mailFrom } }, log: (line) => logLines.push(line), ...overrides };
 }
 
 interface NotificationRow {
@@ -253,6 +300,9 @@ interface NotificationRow {
   attempts: number;
   last_error: string | null;
   sent_at: Date | null;
+  delivered_at: Date | null;
+  not_before: Date;
+  fallbacks: string[];
 }
 
 async function rowsFor(request: NotificationRequest): Promise<NotificationRow[]> {
@@ -290,54 +340,4 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A real SMTP server on loopback that keeps every message and refuses one address. */
-function startSmtpSink(): SMTPServer {
-  return new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (address.address === rejectedAddress) callback(new Error(`mailbox unavailable: ${address.address}`));
-      else callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({ envelopeTo: session.envelope.rcptTo.map((rcpt) => rcpt.address), ...parseMessage(Buffer.concat(chunks).toString('utf8')) });
-        callback();
-      });
-    },
-  });
-}
-
-function parseMessage(raw: string): { headers: Map<string, string>; body: string } {
-  const split = raw.indexOf('\r\n\r\n');
-  const headers = new Map<string, string>();
-  for (const line of raw
-    .slice(0, split)
-    .replace(/\r\n[ \t]+/g, ' ')
-    .split('\r\n')) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).trim().toLowerCase(), decodeEncodedWords(line.slice(colon + 1).trim()));
-  }
-  const encodedBody = raw.slice(split + 4);
-  const transferEncoding = headers.get('content-transfer-encoding')?.toLowerCase();
-  const body = transferEncoding === 'base64' ? Buffer.from(encodedBody, 'base64').toString('utf8') : transferEncoding === 'quoted-printable' ? decodeQuotedPrintable(encodedBody) : encodedBody;
-  return { headers, body };
-}
-
-function decodeEncodedWords(value: string): string {
-  return value
-    .replace(/(\?=)\s+(=\?)/g, '$1$2')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, _charset: string, encoding: string, text: string) =>
-      encoding.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeQuotedPrintable(text.replace(/_/g, ' ')),
-    );
-}
-
-function decodeQuotedPrintable(text: string): string {
-  const bytes = text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  return Buffer.from(bytes, 'latin1').toString('utf8');
 }

@@ -41,20 +41,25 @@ export function incidentInput(options: {
 
 /**
  * `count` customers `<prefix>-000001`… in one region with the broadband service, in one statement:
- * every 3rd in English, every 2nd with e-mail, plans rotating so remedies differ.
+ * every 3rd in English, every 2nd with e-mail (consented), plans rotating so remedies differ. With
+ * `sms`, every 3rd prefers SMS (consented, with a phone number) before anything else.
  */
-export async function seedRegion(sql: postgres.Sql, prefix: string, region: string, count: number): Promise<void> {
+export async function seedRegion(sql: postgres.Sql, prefix: string, region: string, count: number, options: { sms?: boolean } = {}): Promise<void> {
+  const consent = sql.json({ granted: true, recordedAt: '2026-01-01T00:00:00.000Z', source: 'test' });
+  const sms = options.sms ?? false;
   await sql`
-    insert into customers (id, name, email, channels, locale, plan, services, region)
-    select ${prefix} || '-' || lpad(n::text, 6, '0'),
-           'Customer ' || n,
-           case when n % 2 = 0 then ${prefix} || n || '@example.com' end,
-           case when n % 2 = 0 then '{inbox,email}'::text[] else '{inbox}'::text[] end,
+    insert into customers (id, name, email, phone, channels, consents, locale, plan, services, region)
+    select id, 'Customer ' || n, case when with_email then id || '@example.com' end,
+           case when with_sms then '+86139' || lpad(n::text, 8, '0') end,
+           array_remove(array[case when with_sms then 'sms' end, case when with_email then 'email' end, 'inbox'], null),
+           case when with_sms then jsonb_build_object('sms', ${consent}::jsonb) else '{}'::jsonb end
+             || case when with_email then jsonb_build_object('email', ${consent}::jsonb) else '{}'::jsonb end,
            case when n % 3 = 0 then 'en' else 'zh-CN' end,
            (array['home-100m', 'home-500m', 'home-1000m', 'business-1g'])[1 + n % 4],
            '{broadband}'::text[],
            ${region}
-    from generate_series(1, ${count}) as n
+    from (select n, ${prefix} || '-' || lpad(n::text, 6, '0') as id, n % 2 = 0 as with_email, ${sms} and n % 3 = 0 as with_sms
+          from generate_series(1, ${count}) as n) as seeded
     on conflict (id) do nothing`;
 }
 

@@ -9,6 +9,7 @@ import { createDispatcher, createMailer } from '../../notifications';
 import { createPledgeWorker } from '../../worker/worker';
 import { searchAttributeRegistrations } from '../../workflows/search-attributes';
 import { startTestDatabase, type TestDatabase } from './database';
+import { startSmtpSink, type ReceivedMail } from './smtp-sink';
 import { allSettledOrThrow, Teardown } from './teardown';
 import { bundleWorkflows } from './temporal';
 
@@ -18,6 +19,8 @@ export interface RunningStack {
   db: TestDatabase;
   temporal: Client;
   baseUrl: string;
+  /** What reached people by e-mail (a real SMTP server). */
+  mails: ReceivedMail[];
   call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
   stop(): Promise<void>;
 }
@@ -38,8 +41,12 @@ export async function startStack(ports: { postgres: number; temporal: number; te
       worker.shutdown();
       await workerRunning;
     });
-    // The outbox dispatcher runs beside the worker, as in worker/main.ts; e-mail goes to a logger.
-    const dispatcher = createDispatcher({ sql: db.sql, mailer: createMailer(undefined, () => {}), mailFrom: 'pledge@test', pollIntervalMs: 200 });
+    // The outbox dispatcher runs beside the worker, as in worker/main.ts, with a real SMTP server
+    // that keeps what it receives; no SMPP, so SMS is recorded as not sent and falls back.
+    const smtp = await teardown.add(startSmtpSink(), (sink) => sink.stop());
+    const mailer = createMailer(smtp.url, { connections: 2 });
+    teardown.defer(() => mailer.close());
+    const dispatcher = createDispatcher({ sql: db.sql, transports: { mail: { mailer, from: 'pledge@test' } }, pollIntervalMs: 200, log: () => {} });
     await teardown.add(dispatcher.start(), () => dispatcher.stop());
     const clientConnection = await teardown.add(Connection.connect({ address: devServer.address }), (connection) => connection.close());
     const temporal = new Client({ connection: clientConnection });
@@ -49,15 +56,16 @@ export async function startStack(ports: { postgres: number; temporal: number; te
     teardown.defer(() => void server.close());
     await new Promise((resolve) => server.once('listening', resolve));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return runningStack(db, temporal, baseUrl, () => teardown.run());
+    return runningStack(db, temporal, baseUrl, smtp.received, () => teardown.run());
   });
 }
 
-function runningStack(db: TestDatabase, temporal: Client, baseUrl: string, stop: () => Promise<void>): RunningStack {
+function runningStack(db: TestDatabase, temporal: Client, baseUrl: string, mails: ReceivedMail[], stop: () => Promise<void>): RunningStack {
   return {
     db,
     temporal,
     baseUrl,
+    mails,
     async call(method, path, options = {}) {
       const response = await fetch(baseUrl + path, {
         method,

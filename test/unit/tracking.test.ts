@@ -116,7 +116,16 @@ describe('C8: tracking codes and links', () => {
   });
 
   it('C8: every outbox row of a message about a case gets the tracking line in its locale; one without a case gets none', () => {
-    const customer = (id: string, locale: string): CustomerContact => ({ id, locale, email: `${id}@example.test`, channels: ['inbox', 'email'] });
+    const customer = (id: string, locale: string): CustomerContact => ({
+      id,
+      locale,
+      email: `${id}@example.test`,
+      phone: null,
+      channels: ['email', 'inbox'],
+      consents: { email: { granted: true, recordedAt: '2026-01-01T00:00:00Z', source: 'test' } },
+      quietHours: null,
+      timeZone: 'Asia/Shanghai',
+    });
     const rows = notificationRows(
       [
         { idempotencyKey: 'a', customer: customer('c-en', 'en'), caseId, templateId: 'complaint.closed', params: { caseId } },
