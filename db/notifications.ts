@@ -355,3 +355,92 @@ export async function countNotificationsByChannelStatus(sql: Sql): Promise<{ cha
     select channel, status, count(*) as count from notifications group by channel, status`;
   return rows.map((row) => ({ channel: row.channel, status: row.status, count: Number(row.count) }));
 }
+
+/** Metrics (O4): what waits to go out, per channel and priority, and how long the oldest has waited since it was due. */
+export async function outboxQueue(sql: Sql): Promise<{ channel: string; priority: number; depth: number; oldestSeconds: number }[]> {
+  const rows = await sql<{ channel: string; priority: number; depth: string; oldest_seconds: number }[]>`
+    select channel, priority, count(*) as depth, coalesce(extract(epoch from now() - min(not_before)), 0)::float8 as oldest_seconds
+    from notifications
+    where status in ('pending', 'sending') and not_before <= now()
+    group by channel, priority`;
+  return rows.map((row) => ({ channel: row.channel, priority: row.priority, depth: Number(row.depth), oldestSeconds: Math.max(0, row.oldest_seconds) }));
+}
+
+/**
+ * Seconds from queued to delivered per channel (every delivered row), as Prometheus histogram
+ * buckets: `buckets[i]` counts latencies up to `bounds[i]`, cumulative.
+ */
+export async function deliveryLatencyBuckets(sql: Sql, bounds: readonly number[]): Promise<{ channel: string; buckets: number[]; count: number; sumSeconds: number }[]> {
+  // width_bucket gives how many bounds lie at or below the latency; bucket k holds (bounds[k-1], bounds[k]].
+  const rows = await sql<{ channel: string; above: number; count: string; sum_seconds: number }[]>`
+    select channel, width_bucket(latency, ${bounds as number[]}::float8[]) as above, count(*) as count, sum(latency)::float8 as sum_seconds
+    from (select channel, extract(epoch from delivered_at - created_at)::float8 as latency
+          from notifications where status = 'delivered' and delivered_at is not null) delivered
+    group by channel, above`;
+  const byChannel = new Map<string, { buckets: number[]; count: number; sumSeconds: number }>();
+  for (const row of rows) {
+    const entry = byChannel.get(row.channel) ?? { buckets: bounds.map(() => 0), count: 0, sumSeconds: 0 };
+    const count = Number(row.count);
+    // Bucket `index` counts latencies below bounds[index]; one exactly on a bound lands one bucket up.
+    for (let index = row.above; index < bounds.length; index++) entry.buckets[index]! += count;
+    entry.count += count;
+    entry.sumSeconds += row.sum_seconds;
+    byChannel.set(row.channel, entry);
+  }
+  return [...byChannel].map(([channel, entry]) => ({ channel, ...entry }));
+}
+
+export interface MessageDelivery {
+  /** Customers the message was queued for. */
+  recipients: number;
+  /** Customers it reached: on an external channel when they have one, else in the inbox. */
+  told: number;
+  toldBy: number | null;
+  notYetTold: number;
+  /** Customers whose every channel failed or could not be sent. */
+  unreachable: number;
+  lastToldAt: string | null;
+  byChannel: { channel: string; status: string; count: number }[];
+}
+
+/**
+ * O4, N3: who a case's message (by template) reached and when. A customer counts as told when it
+ * reached them on an external channel (SMS receipt, SMTP acceptance), or in the inbox when the
+ * inbox is all they have; `toldBy` counts those told by `deadline`.
+ */
+export async function messageDelivery(sql: Sql, input: { caseId: string; templates: readonly string[]; deadline: string | null }): Promise<MessageDelivery> {
+  const [summary] = await sql<{ recipients: number; told: number; told_by: number | null; unreachable: number; last_told_at: Date | null }[]>`
+    with per_customer as (
+      select customer_id,
+             bool_or(channel <> 'inbox') as has_external,
+             bool_and(channel = 'inbox' or status in ('failed', 'not-sent')) as external_all_failed,
+             min(delivered_at) filter (where channel <> 'inbox') as external_at,
+             min(delivered_at) filter (where channel = 'inbox') as inbox_at
+      from notifications
+      where case_id = ${input.caseId} and template = any(${input.templates as string[]}::text[]) and customer_id is not null
+      group by customer_id
+    ), told as (
+      select customer_id, has_external and external_all_failed as unreachable,
+             case when has_external then external_at else inbox_at end as told_at
+      from per_customer
+    )
+    select count(*)::int as recipients,
+           count(told_at)::int as told,
+           case when ${input.deadline}::timestamptz is null then null else (count(*) filter (where told_at <= ${input.deadline}::timestamptz))::int end as told_by,
+           (count(*) filter (where unreachable))::int as unreachable,
+           max(told_at) as last_told_at
+    from told`;
+  const byChannel = await sql<{ channel: string; status: string; count: number }[]>`
+    select channel, status, count(*)::int as count from notifications
+    where case_id = ${input.caseId} and template = any(${input.templates as string[]}::text[]) and customer_id is not null
+    group by channel, status order by channel, status`;
+  return {
+    recipients: summary!.recipients,
+    told: summary!.told,
+    toldBy: summary!.told_by,
+    notYetTold: summary!.recipients - summary!.told,
+    unreachable: summary!.unreachable,
+    lastToldAt: summary!.last_told_at?.toISOString() ?? null,
+    byChannel: [...byChannel],
+  };
+}

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry, type Metric } from 'prom-client';
 import type postgres from 'postgres';
 import { countCasesByTypeStatusPriority, countOpenBreachedCasesByType, secondsToNextDeadline } from '../../db/cases';
-import { countNotificationsByChannelStatus } from '../../db/notifications';
+import { countNotificationsByChannelStatus, deliveryLatencyBuckets, outboxQueue } from '../../db/notifications';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
@@ -53,7 +53,50 @@ function caseMetrics(sql: postgres.Sql): Registry {
       for (const row of await countNotificationsByChannelStatus(sql)) this.set({ channel: row.channel, status: row.status }, row.count);
     },
   });
+  new Gauge({
+    name: 'pledge_outbox_queue_depth',
+    help: 'O4: messages due and not yet handed to their channel, by channel and priority (0 urgent, 1 case, 2 routine)',
+    labelNames: ['channel', 'priority'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await outboxQueue(sql)) this.set({ channel: row.channel, priority: String(row.priority) }, row.depth);
+    },
+  });
+  new Gauge({
+    name: 'pledge_outbox_oldest_age_seconds',
+    help: 'O4: how long the oldest due message has waited, by channel and priority',
+    labelNames: ['channel', 'priority'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await outboxQueue(sql)) this.set({ channel: row.channel, priority: String(row.priority) }, row.oldestSeconds);
+    },
+  });
+  registry.registerMetric(deliveryLatencyHistogram(sql));
   return registry;
+}
+
+const latencyBounds = [1, 5, 15, 60, 300, 900, 3600, 7200];
+
+/**
+ * Seconds from queued to delivered, per channel, read from the outbox at each scrape. A histogram
+ * the usual way (histogram_quantile works on it), built from the table rather than from one
+ * process's memory, so every dispatcher's deliveries count.
+ */
+function deliveryLatencyHistogram(sql: postgres.Sql): Metric {
+  return {
+    name: 'pledge_notification_delivery_seconds',
+    async get() {
+      const values = (await deliveryLatencyBuckets(sql, latencyBounds)).flatMap((row) => [
+        ...latencyBounds.map((bound, index) => ({ labels: { channel: row.channel, le: bound }, value: row.buckets[index]!, metricName: 'pledge_notification_delivery_seconds_bucket' })),
+        { labels: { channel: row.channel, le: '+Inf' }, value: row.count, metricName: 'pledge_notification_delivery_seconds_bucket' },
+        { labels: { channel: row.channel }, value: row.sumSeconds, metricName: 'pledge_notification_delivery_seconds_sum' },
+        { labels: { channel: row.channel }, value: row.count, metricName: 'pledge_notification_delivery_seconds_count' },
+      ]);
+      return { name: 'pledge_notification_delivery_seconds', help: 'Seconds from queued to delivered, by channel', type: 'histogram', values, aggregator: 'sum' };
+    },
+  } as unknown as Metric;
 }
 
 const metrics = createRoute({

@@ -205,8 +205,16 @@ describe('a complaint over HTTP against the real stack', () => {
     // Monitoring scrapes the same facts: Prometheus gauges from the read model.
     const scrape = await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${keys.supervisor}` } });
     expect(scrape.headers.get('content-type')).toMatch(/text\/plain/);
-    const breachedGauge = /^pledge_cases_sla_breached_open\{type="complaint"\} (\d+)$/m.exec(await scrape.text());
+    const exposition = await scrape.text();
+    const breachedGauge = /^pledge_cases_sla_breached_open\{type="complaint"\} (\d+)$/m.exec(exposition);
     expect(Number(breachedGauge?.[1])).toBeGreaterThanOrEqual(1);
+    // O4: the outbox as monitoring sees it: delivery latency per channel as a histogram.
+    expect(exposition).toMatch(/^# TYPE pledge_notification_delivery_seconds histogram$/m);
+    const inboxCount = /^pledge_notification_delivery_seconds_count\{channel="inbox"\} (\d+)$/m.exec(exposition);
+    const inboxInf = /^pledge_notification_delivery_seconds_bucket\{channel="inbox",le="\+Inf"\} (\d+)$/m.exec(exposition);
+    expect(Number(inboxCount?.[1])).toBeGreaterThanOrEqual(1);
+    expect(inboxInf?.[1]).toBe(inboxCount?.[1]);
+    expect(exposition).toMatch(/^# TYPE pledge_outbox_queue_depth gauge$/m);
     expect((await fetch(`${stack.baseUrl}/metrics`)).status).toBe(401);
     expect((await fetch(`${stack.baseUrl}/metrics`, { headers: { authorization: `Bearer ${keys.agent}` } })).status).toBe(403);
   });

@@ -133,6 +133,21 @@ describe('incidents over HTTP', () => {
       (rows) => rows[0]!.n === customers,
     );
     expect(updates[0]!.n).toBe(customers);
+
+    // O4 measured at delivery: everyone the notice was queued for was told (inbox, or e-mail accepted by SMTP) before the deadline.
+    const delivery = await eventually(
+      () => stack.call('GET', `/v1/incidents/${id}/delivery`, { key: keys.auditor }),
+      (answer) => answer.status === 200 && answer.body.told === customers,
+    );
+    expect(delivery.body).toMatchObject({ recipients: customers, toldByDeadline: customers, shareToldByDeadline: 1, notYetTold: 0, unreachable: 0 });
+    expect(delivery.body.byChannel).toEqual([
+      { channel: 'email', status: 'delivered', count: customers / 2 },
+      { channel: 'inbox', status: 'delivered', count: customers },
+    ]);
+    expect(new Date(delivery.body.deadline).getTime()).toBe(new Date(opened.body.details.startedAt).getTime() + 2 * 3600_000);
+    const mailed = stack.mails.filter((mail) => mail.headers.get('message-id')?.includes(`incident-${id}`));
+    expect(mailed.length).toBeGreaterThanOrEqual(customers / 2);
+    expect((await stack.call('GET', `/v1/incidents/${caseId}-nope/delivery`, { key: keys.auditor })).status).toBe(404);
   });
 
   it('O9: availability per service per month comes from incidents', async () => {
