@@ -36,6 +36,14 @@ export const claimIntakeSchema = z
   });
 export type ClaimIntake = z.infer<typeof claimIntakeSchema>;
 
+/** P3: what a user says when claiming from the tracking page of an outage; who and which outage come from the code. */
+export const userClaimSchema = z.object({
+  reason: z.string().trim().min(1).max(2000),
+  requestedRemedy: z.object({ kind: z.enum(remedyKinds).default('service-credit'), amount: z.number().int().positive().max(10_000_000).optional() }).default({ kind: 'service-credit' }),
+  evidence: z.string().max(5000).default(''),
+});
+export type UserClaim = z.infer<typeof userClaimSchema>;
+
 /** P3, P4: the claim terms of a compensation policy, with the shipped defaults for policies pinned before they existed. */
 export function claimTerms(policy: CompensationPolicy) {
   return {

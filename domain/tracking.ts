@@ -151,6 +151,7 @@ interface PageText {
   channels: Record<string, string>;
   actionNames: Record<string, string>;
   fields: Record<string, string>;
+  claim: { title: string; intro: string; reason: string; evidence: string; submit: string };
 }
 
 export const trackingPageText: Record<Locale, PageText> = {
@@ -210,9 +211,23 @@ export const trackingPageText: Record<Locale, PageText> = {
     channels: { inbox: '站内信', email: '电子邮件', sms: '短信' },
     actionNames: { rate: '评价处理结果', 'customer-reply': '回复我们的问题', dispute: '对结果提出申诉', reopen: '重新打开投诉', confirm: '确认处理结果', withdraw: '撤回投诉' },
     fields: { rating: '满意度（1–5）', comment: '意见', reason: '原因', message: '回复内容' },
+    claim: {
+      title: '申请补偿',
+      intro: '如果这次故障给您造成了损失，可以在故障结束后 30 天内申请补偿。我们会按公开的补偿政策计算，并书面告知结果。',
+      reason: '受到的影响',
+      evidence: '补充说明（可选）',
+      submit: '提交申请',
+    },
   },
   en: {
     title: 'Case progress',
+    claim: {
+      title: 'Claim compensation',
+      intro: 'If this outage cost you, you can claim within 30 days of its end. We compute the amount by our published policy and tell you the result in writing.',
+      reason: 'How it affected you',
+      evidence: 'Anything else we should know (optional)',
+      submit: 'Send the claim',
+    },
     caseLabel: 'Case',
     status: 'Status',
     nextStep: 'Next step',

@@ -1,11 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { readClaimFacts } from '../../activities/claims';
-import { claimIntakeSchema } from '../../domain/claim';
+import type { Actor } from '../../domain/actors';
+import { claimIntakeSchema, type ClaimIntake } from '../../domain/claim';
 import type { ClaimInput } from '../../workflows/compensation';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
-import { openCase } from '../open-case';
+import { openCase, type OpenedCase } from '../open-case';
 import { newRouter } from '../router';
 import { bearer, caseStateSchema } from '../schemas';
 import { pinnedIncidentTerms } from './incidents';
@@ -31,46 +32,53 @@ const createClaim = createRoute({
   },
 });
 
+/**
+ * P3: opens a claim with what the records know of the customer and the outage; the intake's
+ * problems are 422s naming the field. `openedBy` is staff on the user's behalf, or the user (D1).
+ */
+export async function openClaim(deps: ApiDeps, intake: ClaimIntake, options: { openedBy: Actor; idempotencyKey: string | undefined }): Promise<OpenedCase> {
+  const terms = await pinnedIncidentTerms(deps);
+  const facts = await readClaimFacts(deps.sql, { customerId: intake.customerId, incidentCaseId: intake.incidentId ?? null, capPeriodDays: terms.compensation.claimCapPerPeriod?.periodDays });
+  if (!facts) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}` }]);
+  if (intake.incidentId && facts.incidentStatus === null) {
+    throw new ApiError(422, 'invalid_request', 'unknown incident', [{ field: 'incidentId', message: `no incident ${intake.incidentId}` }]);
+  }
+  return openCase(
+    { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
+    {
+      type: 'compensation',
+      body: intake,
+      idempotencyKey: options.idempotencyKey,
+      customerId: intake.customerId,
+      priority: null,
+      title: `Claim${intake.incidentId ? ` for ${intake.incidentId}` : ''}: ${intake.reason}`,
+      buildInput: (caseId): ClaimInput => ({
+        caseId,
+        customerId: intake.customerId,
+        incidentId: intake.incidentId ?? null,
+        eventAt: intake.eventAt ?? null,
+        reason: intake.reason,
+        requestedRemedy: intake.requestedRemedy,
+        evidence: intake.evidence,
+        facts: {
+          plan: facts.plan,
+          incidentStartedAt: facts.incidentStartedAt,
+          incidentEndedAt: facts.incidentEndedAt,
+          alreadyPaidCents: facts.alreadyPaidCents,
+          paidInCapPeriodCents: facts.paidInCapPeriodCents,
+        },
+        openedBy: options.openedBy,
+        policy: terms.compensation,
+        timeZone: terms.timeZone,
+        calendar: terms.calendar,
+      }),
+    },
+  );
+}
+
 export function claimRoutes(deps: ApiDeps) {
   return newRouter().openapi(createClaim, async (c) => {
-    const intake = c.req.valid('json');
-    const terms = await pinnedIncidentTerms(deps);
-    const facts = await readClaimFacts(deps.sql, { customerId: intake.customerId, incidentCaseId: intake.incidentId ?? null, capPeriodDays: terms.compensation.claimCapPerPeriod?.periodDays });
-    if (!facts) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}` }]);
-    if (intake.incidentId && facts.incidentStatus === null) {
-      throw new ApiError(422, 'invalid_request', 'unknown incident', [{ field: 'incidentId', message: `no incident ${intake.incidentId}` }]);
-    }
-    const opened = await openCase(
-      { temporal: deps.temporal, sql: deps.sql, taskQueue: deps.taskQueue, timeZone: deps.policies.timeZone },
-      {
-        type: 'compensation',
-        body: intake,
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-        customerId: intake.customerId,
-        priority: null,
-        title: `Claim${intake.incidentId ? ` for ${intake.incidentId}` : ''}: ${intake.reason}`,
-        buildInput: (caseId): ClaimInput => ({
-          caseId,
-          customerId: intake.customerId,
-          incidentId: intake.incidentId ?? null,
-          eventAt: intake.eventAt ?? null,
-          reason: intake.reason,
-          requestedRemedy: intake.requestedRemedy,
-          evidence: intake.evidence,
-          facts: {
-            plan: facts.plan,
-            incidentStartedAt: facts.incidentStartedAt,
-            incidentEndedAt: facts.incidentEndedAt,
-            alreadyPaidCents: facts.alreadyPaidCents,
-            paidInCapPeriodCents: facts.paidInCapPeriodCents,
-          },
-          openedBy: c.get('actor'),
-          policy: terms.compensation,
-          timeZone: terms.timeZone,
-          calendar: terms.calendar,
-        }),
-      },
-    );
+    const opened = await openClaim(deps, c.req.valid('json'), { openedBy: c.get('actor'), idempotencyKey: c.req.valid('header')['idempotency-key'] });
     if (opened.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(opened.state, 201);
   });

@@ -8,11 +8,12 @@ import { z as zod } from 'zod';
 import { findRecordedCaseState } from '../../db/cases';
 import { findCustomerContact } from '../../db/customers';
 import { listCaseNotificationsForCustomer } from '../../db/notifications';
-import { findTrackingCode, revokeTrackingCode, type TrackingCode } from '../../db/tracking-codes';
+import { ensureTrackingCodes, findTrackingCode, revokeTrackingCode, trackingPairKey, type TrackingCode } from '../../db/tracking-codes';
 import { actionTables } from '../../domain/action-tables';
 import { checkAction, type ActionRule } from '../../domain/case-actions';
 import type { CaseState } from '../../domain/case-state';
 import { caseTypeOfCaseId } from '../../domain/case-types';
+import { userClaimSchema, type UserClaim } from '../../domain/claim';
 import { defaultLocale, formatDateTime, resolveLocale, type Locale } from '../../domain/notification-templates';
 import { deadlineLabel, normalizeTrackingCode, statusLabel, trackedCase, trackingPageText, userNextStep, type TrackedCase } from '../../domain/tracking';
 import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
@@ -22,6 +23,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
+import { openClaim } from './claims';
 
 // C8: users follow their own case with the tracking code every message carries. The code is the
 // credential: no staff key; unknown, malformed and revoked codes all get the same 404.
@@ -124,6 +126,27 @@ const otherAction = createRoute({
   responses: errors([403, 404]),
 });
 
+const claimFromTracking = createRoute({
+  method: 'post',
+  path: '/v1/track/{code}/claims',
+  tags: ['tracking'],
+  summary: 'The user claims compensation for the outage this code tracks (P3): a claim case of their own, with its own tracking code',
+  description: "Only on an incident's code. Without an Idempotency-Key, one claim per user and outage: posting again returns the same claim. Recorded as the customer's (D1).",
+  security: [],
+  request: {
+    params: codeParams,
+    headers: idempotencyKeyHeader,
+    body: { required: true, content: { 'application/json': { schema: userClaimSchema.openapi('UserClaim') } } },
+  },
+  responses: {
+    201: {
+      description: 'The claim as the user sees it, and the code to follow it by',
+      content: { 'application/json': { schema: z.object({ trackingCode: z.string(), claim: trackedCaseSchema }).openapi('TrackedClaim') } },
+    },
+    ...errors([404, 409, 422]),
+  },
+});
+
 /** Tracking answers are private to whoever holds the code: not cached, not indexed, never sent on as a Referer. */
 const privateAnswer = createMiddleware(async (c, next) => {
   await next();
@@ -186,6 +209,20 @@ export function trackRoutes(deps: ApiDeps) {
     return view(code, after);
   }
 
+  /** P3: the user's claim for the outage `code` tracks, under one key per user and outage unless they give their own. */
+  async function claim(code: TrackingCode, input: UserClaim, idempotencyKey?: string): Promise<{ trackingCode: string; claim: TrackedCase }> {
+    if (caseTypeOfCaseId(code.caseId) !== 'incident') throw new ApiError(409, 'conflict', 'compensation is claimed from the page of the outage it is for');
+    const opened = await openClaim(
+      deps,
+      { customerId: code.customerId, incidentId: code.caseId, ...input },
+      { openedBy: { id: code.customerId, role: 'customer' }, idempotencyKey: `track-claim:${code.caseId}:${code.customerId}${idempotencyKey ? `:${idempotencyKey}` : ''}` },
+    );
+    const pair = { caseId: opened.state.caseId, customerId: code.customerId };
+    const codes = await ensureTrackingCodes(deps.sql, [pair]);
+    const claimCode = codes.get(trackingPairKey(pair))!;
+    return { trackingCode: claimCode, claim: await view({ ...code, code: claimCode, caseId: pair.caseId }, opened.state) };
+  }
+
   const router = newRouter();
   router.use('/v1/track/*', privateAnswer);
   router.use('/track/*', privateAnswer);
@@ -209,6 +246,10 @@ export function trackRoutes(deps: ApiDeps) {
       return c.json(await act(code, name, body.input, c.req.valid('header')['idempotency-key']), 200);
     });
   }
+  router.openapi(claimFromTracking, async (c) => {
+    const code = await liveCode(c.req.valid('param').code);
+    return c.json(await claim(code, c.req.valid('json'), c.req.valid('header')['idempotency-key']), 201);
+  });
   // Registered after the user's actions, so only a name none of them matches lands here.
   router.openapi(otherAction, async (c) => {
     const { code, action } = c.req.valid('param');
@@ -229,6 +270,30 @@ export function trackRoutes(deps: ApiDeps) {
     const tracked = await view(code);
     const done = c.req.query('done');
     return c.html(trackPage(tracked, { locale: pageLocale(c, tracked.locale), timeZone: deps.policies.timeZone, code: code.code, actions: actionTableOf(code), done }));
+  });
+
+  // P3: the claim form of an outage's page opens the user's claim and takes them to its own page.
+  router.post('/track/:code/claim', bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('request too large', 413) }), async (c) => {
+    let code: TrackingCode;
+    try {
+      code = await liveCode(c.req.param('code'));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return c.html(notFoundPage(pageLocale(c)), 404);
+      throw error;
+    }
+    const form = await c.req.parseBody();
+    const langQuery = c.req.query('lang') ? `&lang=${encodeURIComponent(c.req.query('lang')!)}` : '';
+    const input = userClaimSchema.safeParse({ reason: form.reason, evidence: typeof form.evidence === 'string' ? form.evidence : '' });
+    try {
+      if (!input.success) throw new ApiError(422, 'invalid_request', `${input.error.issues[0]?.path.join('.') || 'reason'}: ${input.error.issues[0]?.message ?? 'invalid'}`);
+      const opened = await claim(code, input.data);
+      return c.redirect(`../${opened.trackingCode}?done=claim${langQuery}`, 303);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status >= 500) throw error;
+      const tracked = await view(code);
+      const page = trackPage(tracked, { locale: pageLocale(c, tracked.locale), timeZone: deps.policies.timeZone, code: code.code, actions: actionTableOf(code), error: error.message, base: '../' });
+      return c.html(page, error.status as ContentfulStatusCode);
+    }
   });
 
   // Its forms (no JavaScript): one POST per action, then back to the page (303), or the page with the refusal.
@@ -432,6 +497,21 @@ function trackPage(
           ? html`<section>
               <h2>${text.actions}</h2>
               ${forms}
+            </section>`
+          : ''
+      }
+      ${
+        tracked.type === 'incident'
+          ? html`<section>
+              <form method="post" action="${code}/claim?lang=${locale}">
+                <h2>${text.claim.title}</h2>
+                <p>${text.claim.intro}</p>
+                <label for="claim-reason">${text.claim.reason}</label>
+                <textarea id="claim-reason" name="reason" required maxlength="2000" rows="3"></textarea>
+                <label for="claim-evidence">${text.claim.evidence}</label>
+                <textarea id="claim-evidence" name="evidence" maxlength="5000" rows="3"></textarea>
+                <button type="submit">${text.claim.submit}</button>
+              </form>
             </section>`
           : ''
       }

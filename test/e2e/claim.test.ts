@@ -10,6 +10,7 @@ let stack: RunningStack;
 beforeAll(async () => {
   stack = await startStack({ postgres: 55460, temporal: 17260, temporalUi: 18260 }, 'pledge-claims-e2e');
   await seedCustomer(stack.db.sql, { id: 'claim-1', locale: 'en' });
+  await seedCustomer(stack.db.sql, { id: 'claim-2', locale: 'en', region: 'claim-north', services: ['broadband'] });
 });
 
 afterAll(() => stack?.stop());
@@ -67,5 +68,44 @@ describe('compensation claims over HTTP', () => {
     const unknown = await stack.call('POST', '/v1/compensation-claims', { key: keys.agent, body: { customerId: 'claim-1', incidentId: 'INC-2026-999999', reason: 'x', requestedRemedy: {} } });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.fields).toEqual([{ field: 'incidentId', message: 'no incident INC-2026-999999' }]);
+  });
+
+  it('P3, C8, D1: a user told of an outage claims from its tracking page, once, as themselves, and follows the claim by its own code', async () => {
+    const opened = await stack.call('POST', '/v1/incidents', {
+      key: keys.agent,
+      body: { title: 'Fibre cut', severity: 'SEV2', startedAt: new Date(Date.now() - 90 * 60_000).toISOString(), scope: { services: ['broadband'], regions: ['claim-north'] } },
+    });
+    const incidentId: string = opened.body.caseId;
+    expect((await act(incidentId, 'publish-notice', {}, keys.agent)).status).toBe(200);
+    const notice = await eventually(
+      () => stack.db.sql`select body from notifications where case_id = ${incidentId} and customer_id = 'claim-2' and channel = 'inbox'`,
+      (rows) => rows.length === 1,
+    );
+    const code = /\/track\/([a-z0-9]{20})/.exec(notice[0]!.body as string)![1]!;
+
+    const page = await fetch(`${stack.baseUrl}/track/${code}`);
+    expect(await page.text()).toContain('Claim compensation');
+
+    const claimBody = { reason: 'Could not work from home for an hour' };
+    const [first, again] = await Promise.all([0, 1].map(() => stack.call('POST', `/v1/track/${code}/claims`, { body: claimBody })));
+    expect([first!.status, again!.status]).toEqual([201, 201]);
+    const claimId: string = first!.body.claim.caseId;
+    expect(claimId).toMatch(/^CLM-/);
+    expect(again!.body.claim.caseId).toBe(claimId);
+    expect(first!.body.trackingCode).toMatch(/^[a-z0-9]{20}$/);
+    expect(first!.body.trackingCode).not.toBe(code);
+    const followed = await stack.call('GET', `/v1/track/${first!.body.trackingCode}`);
+    expect(followed.body).toMatchObject({ caseId: claimId, type: 'compensation' });
+
+    const events = await stack.call('GET', `/v1/cases/${claimId}/events`, { key: keys.auditor });
+    expect(events.body.events[0].actor).toEqual({ id: 'claim-2', role: 'customer' });
+    const claim = await stack.call('GET', `/v1/cases/${claimId}`, { key: keys.auditor });
+    expect(claim.body).toMatchObject({ customerId: 'claim-2', details: { incidentId } });
+
+    const onClaim = await stack.call('POST', `/v1/track/${first!.body.trackingCode}/claims`, { body: claimBody });
+    expect(onClaim.status).toBe(409);
+    const missingReason = await stack.call('POST', `/v1/track/${code}/claims`, { body: { reason: '' } });
+    expect(missingReason.status).toBe(422);
+    expect((await stack.call('POST', '/v1/track/abcdefghjkmnpqrstvwx/claims', { body: claimBody })).status).toBe(404);
   });
 });
