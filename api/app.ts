@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { except } from 'hono/combine';
+import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth';
+import { createAuthThrottle } from './auth-throttle';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, rejectNulCharacters, validationHook } from './errors';
 import { openApiDocument } from './openapi';
@@ -19,16 +21,47 @@ import { claimRoutes } from './routes/claims';
 import { incidentRoutes } from './routes/incidents';
 import { isPublicTrackingRequest, trackRoutes } from './routes/track';
 
+const maxBodyBytes = 256 * 1024;
+
+/** The methods routes declare for a concrete path (ignoring catch-all middleware). */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL' || route.path.includes('*')) continue;
+    const pattern = new RegExp(`^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
 /** The whole HTTP API, built from its dependencies and served by server.ts (or app.request in tests). */
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
-  app.notFound(() => {
+  app.notFound((c) => {
+    // An existing path asked with a method it does not have is a 405 naming the ones it has.
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      throw new ApiError(405, 'method_not_allowed', `${c.req.method} is not allowed here; allowed: ${allowed.join(', ')}`);
+    }
     throw new ApiError(404, 'not_found', 'no such route; see /docs');
   });
+  // D9: bodies are bounded before anything reads them.
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${maxBodyBytes / 1024} KiB`);
+      },
+    }),
+  );
   // C8: users follow their case with the code from their messages, not a staff key.
-  app.use('/v1/*', except(isPublicTrackingRequest, bearerAuth(deps.apiKeys)), rejectNulCharacters);
-  app.use('/metrics', bearerAuth(deps.apiKeys));
+  const auth = bearerAuth(deps.apiKeys, createAuthThrottle(deps.authThrottle));
+  app.use('/v1/*', except(isPublicTrackingRequest, auth), rejectNulCharacters);
+  app.use('/metrics', auth);
 
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps));

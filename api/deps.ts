@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type postgres from 'postgres';
 import type { StaffRole } from '../domain/actors';
 import type { DeploymentPolicies } from '../domain/sla-policy';
+import type { AuthThrottleOptions } from './auth-throttle';
 
 /** Everything the API is built from; tests pass their own. */
 export interface ApiDeps {
@@ -10,4 +11,6 @@ export interface ApiDeps {
   apiKeys: ReadonlyMap<string, StaffRole>;
   policies: DeploymentPolicies;
   taskQueue: string;
+  /** D9: when repeated failed authentication is slowed and refused (defaults in api/auth-throttle.ts). */
+  authThrottle?: AuthThrottleOptions;
 }

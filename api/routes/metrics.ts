@@ -4,6 +4,7 @@ import type postgres from 'postgres';
 import { countCasesByTypeStatusPriority, countOpenBreachedCasesByType, secondsToNextDeadline } from '../../db/cases';
 import { countNotificationsByChannelStatus, deliveryLatencyBuckets, outboxQueue } from '../../db/notifications';
 import { requireRole } from '../auth';
+import { authFailures, blockedClients } from '../auth-throttle';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
@@ -74,6 +75,8 @@ function caseMetrics(sql: postgres.Sql): Registry {
     },
   });
   registry.registerMetric(deliveryLatencyHistogram(sql));
+  registry.registerMetric(authFailures);
+  registry.registerMetric(blockedClients);
   return registry;
 }
 
