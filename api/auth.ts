@@ -51,10 +51,14 @@ function roleOfKey(apiKeys: ReadonlyMap<string, StaffRole>, presented: string): 
   return found;
 }
 
+/** The roles a route's requireRole lets in, readable from the route table (api/access.ts). */
+export const allowedRolesKey = Symbol('pledge.allowedRoles');
+
 export function requireRole(...roles: StaffRole[]) {
-  return createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
+  const middleware = createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
     const role = c.get('role');
     if (!roles.includes(role)) throw new ApiError(403, 'forbidden', `the ${role} role may not do this; allowed: ${roles.join(', ')}`);
     await next();
   });
+  return Object.assign(middleware, { [allowedRolesKey]: roles });
 }

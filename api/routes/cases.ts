@@ -5,7 +5,7 @@ import { listCaseEvents } from '../../db/case-events';
 import { findRecordedCaseState, listCases } from '../../db/cases';
 import { caseTypeOfCaseId, caseTypes } from '../../domain/case-types';
 import { priorities } from '../../domain/priority';
-import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
+import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader, type NamedActionRules } from '../actions';
 import type { Sql } from '../../db/sql';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
@@ -85,6 +85,8 @@ const listEvents = createRoute({
 });
 
 /** One operation per action name, its body the union of what each case type's action takes. */
+const staffRolesOf = (rules: NamedActionRules) => (['agent', 'supervisor'] as const).filter((role) => rules.some((rule) => rule.roles.includes(role)));
+
 const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
   createRoute({
     method: 'post',
@@ -94,7 +96,8 @@ const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
     summary: rules.map((rule) => `${rule.type}: ${rule.describe}`).join(' · '),
     description: rules.map((rule) => `${rule.type} — allowed for ${rule.roles.join(', ')} when ${rule.from.join(' or ')}`).join('\n\n'),
     security: bearer,
-    middleware: [requireRole('agent', 'supervisor')] as const,
+    // The staff roles some case type lets take this action; each type's own table narrows it further.
+    middleware: [requireRole(...staffRolesOf(rules))] as const,
     request: {
       params: caseIdParams,
       headers: idempotencyKeyHeader,

@@ -21,7 +21,7 @@ describe('API guards (D9)', () => {
     const put = await app().request('/v1/complaints', { method: 'PUT', ...withKey('dev-agent-key') });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('POST');
-    expect((await put.json()).error.code).toBe('method_not_allowed');
+    expect(((await put.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
     const deleteCase = await app().request('/v1/cases/CMP-2026-000001', { method: 'DELETE', ...withKey('dev-agent-key') });
     expect(deleteCase.status).toBe(405);
     expect(deleteCase.headers.get('allow')).toBe('GET, HEAD');
@@ -35,7 +35,7 @@ describe('API guards (D9)', () => {
       body: JSON.stringify({ summary: 'x'.repeat(300 * 1024) }),
     });
     expect(response.status).toBe(413);
-    expect((await response.json()).error.code).toBe('payload_too_large');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
   it('D9: repeated wrong keys are slowed, then refused with 429 and Retry-After, valid key or not, and counted', async () => {
