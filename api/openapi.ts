@@ -11,7 +11,12 @@ const commonErrors = {
   400: errorResponse('Malformed request (e.g. the body is not JSON)'),
   401: errorResponse('Missing or unknown API key'),
   403: errorResponse('The API key’s role may not do this'),
+  413: errorResponse('The body is over 256 KiB'),
   422: errorResponse('Invalid field; `fields` names each one'),
+  429: {
+    ...errorResponse('Too many failed authentications from this client: refused for a while'),
+    headers: { 'Retry-After': { description: 'Seconds until the client may try again', schema: { type: 'integer' } } },
+  },
 } as const;
 
 type Operation = { responses?: Record<string, unknown>; security?: unknown[]; parameters?: unknown[]; requestBody?: unknown };
@@ -27,7 +32,11 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
       if (!operation || typeof operation !== 'object' || !operation.responses) continue;
       const takesInput = Boolean(operation.requestBody) || (operation.parameters?.length ?? 0) > 0;
       const authenticated = (operation.security?.length ?? 0) > 0;
-      const applicable = { ...(takesInput ? { 400: commonErrors[400], 422: commonErrors[422] } : {}), ...(authenticated ? { 401: commonErrors[401], 403: commonErrors[403] } : {}) };
+      const applicable = {
+        ...(takesInput ? { 400: commonErrors[400], 422: commonErrors[422] } : {}),
+        ...(operation.requestBody ? { 413: commonErrors[413] } : {}),
+        ...(authenticated ? { 401: commonErrors[401], 403: commonErrors[403], 429: commonErrors[429] } : {}),
+      };
       operation.responses = { ...applicable, ...operation.responses };
     }
   }
