@@ -190,9 +190,10 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Records a batch's outcomes in one statement, then queues the next fallback channel of every
- * message that failed for good or could not be sent, and settles receipts that arrived before
- * their submit's answer was recorded.
+ * Records a batch's outcomes, in one transaction: the rows' new states (one statement), the parts
+ * of each SMS sent (for its receipts), and the next fallback channel of every message that failed
+ * for good or could not be sent — so a crash never leaves a failure without its fallback. Receipts
+ * that arrived before their submit's answer was recorded are settled after it commits.
  */
 export async function recordDeliveryOutcomes(sql: Sql, outcomes: readonly DeliveryOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
@@ -204,22 +205,37 @@ export async function recordDeliveryOutcomes(sql: Sql, outcomes: readonly Delive
     provider_ids: outcome.providerIds ?? [],
     retry_after_seconds: (outcome.retryAfterMs ?? 0) / 1000,
   }));
-  const updated = await sql<{ id: string; status: DeliveryStatus }[]>`
-    update notifications n
-    set status = r.status,
-        last_error = coalesce(r.error, n.last_error),
-        provider_ids = case when cardinality(r.provider_ids) > 0 then r.provider_ids else n.provider_ids end,
-        sent_at = case when r.status in ('sent', 'delivered') then now() else n.sent_at end,
-        delivered_at = case when r.status = 'delivered' then now() else n.delivered_at end,
-        not_before = case when r.status = 'pending' then now() + make_interval(secs => r.retry_after_seconds) else n.not_before end
-    from jsonb_to_recordset(${sql.json(records as unknown as postgres.JSONValue)}) as r(
-      id bigint, attempts int, status text, error text, provider_ids text[], retry_after_seconds float8)
-    where n.id = r.id and n.attempts = r.attempts and n.status = 'sending'
-    returning n.id, n.status`;
-  const ended = updated.filter((row) => row.status === 'failed' || row.status === 'not-sent').map((row) => row.id);
-  const awaitingReceipts = updated.filter((row) => row.status === 'sent').map((row) => row.id);
-  await queueFallbacks(sql, ended);
-  await settleReceipts(sql, { ids: awaitingReceipts });
+  const awaitingReceipts = await retryOnDeadlock(() =>
+    inTransaction(sql, async (tx) => {
+      const updated = await tx<{ id: string; status: DeliveryStatus; provider_ids: string[]; channel: string }[]>`
+        update notifications n
+        set status = r.status,
+            last_error = coalesce(r.error, n.last_error),
+            provider_ids = case when cardinality(r.provider_ids) > 0 then r.provider_ids else n.provider_ids end,
+            sent_at = case when r.status in ('sent', 'delivered') then now() else n.sent_at end,
+            delivered_at = case when r.status = 'delivered' then now() else n.delivered_at end,
+            not_before = case when r.status = 'pending' then now() + make_interval(secs => r.retry_after_seconds) else n.not_before end
+        from (select * from jsonb_to_recordset(${tx.json(records as unknown as postgres.JSONValue)}) as r(
+                id bigint, attempts int, status text, error text, provider_ids text[], retry_after_seconds float8)
+              order by id) r
+        where n.id = r.id and n.attempts = r.attempts and n.status = 'sending'
+        returning n.id, n.status, n.provider_ids, n.channel`;
+      const sent = updated.filter((row) => row.status === 'sent');
+      const parts = sent.flatMap((row) => row.provider_ids.map((providerId) => ({ provider_id: providerId, notification_id: row.id })));
+      if (parts.length > 0) {
+        await tx`
+          insert into notification_parts (provider_id, notification_id)
+          select provider_id, notification_id from jsonb_to_recordset(${tx.json(parts as unknown as postgres.JSONValue)}) as p(provider_id text, notification_id bigint)
+          on conflict (provider_id) do nothing`;
+      }
+      await queueFallbacks(
+        tx,
+        updated.filter((row) => row.status === 'failed' || row.status === 'not-sent').map((row) => row.id),
+      );
+      return sent.map((row) => row.id);
+    }),
+  );
+  await settleReceipts(sql, awaitingReceipts);
 }
 
 /** The next channel of each message that ended without reaching its customer, keyed `<message key>:<channel>`. */
@@ -253,40 +269,77 @@ export async function recordDeliveryReceipts(sql: Sql, receipts: readonly Delive
     select provider_id, state, detail
     from jsonb_to_recordset(${sql.json(records as unknown as postgres.JSONValue)}) as r(provider_id text, state text, detail text)
     on conflict (provider_id) do nothing`;
-  await settleReceipts(sql, { providerIds: receipts.map((receipt) => receipt.providerId) });
+  const owners = await sql<{ notification_id: string }[]>`
+    select distinct notification_id from notification_parts where provider_id = any(${receipts.map((receipt) => receipt.providerId)}::text[])`;
+  await settleReceipts(
+    sql,
+    owners.map((row) => row.notification_id),
+  );
+}
+
+/**
+ * Settles sent messages that still wait although every receipt may be in: the safety net for a
+ * settle that lost a race or a crash between recording and settling. Returns how many it looked at.
+ */
+export async function settleWaitingMessages(sql: Sql, options: { olderThanSeconds: number; limit: number }): Promise<number> {
+  const waiting = await sql<{ id: string }[]>`
+    select id from notifications where status = 'sent' and sent_at <= now() - make_interval(secs => ${options.olderThanSeconds})
+    order by sent_at limit ${options.limit}`;
+  await settleReceipts(
+    sql,
+    waiting.map((row) => row.id),
+  );
+  return waiting.length;
 }
 
 /**
  * A sent message is delivered once every part has a 'delivered' receipt, and failed as soon as one
- * part failed (then its fallback is queued).
+ * part failed (then its fallback is queued, in the same transaction). Rows are locked in id order,
+ * so settles racing from receipts and from outcomes wait for each other instead of deadlocking.
  */
-async function settleReceipts(sql: Sql, which: { ids?: readonly string[]; providerIds?: readonly string[] }): Promise<void> {
-  const filter = which.ids
-    ? which.ids.length === 0
-      ? undefined
-      : sql`n2.id = any(${which.ids as string[]}::bigint[])`
-    : which.providerIds && which.providerIds.length > 0
-      ? sql`n2.provider_ids && ${which.providerIds as string[]}::text[]`
-      : undefined;
-  if (!filter) return;
-  const settled = await sql<{ id: string; status: string }[]>`
-    update notifications n
-    set status = case when r.failed > 0 then 'failed' else 'delivered' end,
-        delivered_at = case when r.failed > 0 then null else r.last_at end,
-        last_error = case when r.failed > 0 then r.detail else n.last_error end
-    from (
-      select n2.id, count(*) filter (where rc.state = 'delivered') as delivered, count(*) filter (where rc.state = 'failed') as failed,
-             max(rc.received_at) as last_at, max(rc.detail) filter (where rc.state = 'failed') as detail
-      from notifications n2 join notification_receipts rc on rc.provider_id = any(n2.provider_ids)
-      where n2.status = 'sent' and ${filter}
-      group by n2.id
-    ) r
-    where n.id = r.id and n.status = 'sent' and (r.failed > 0 or r.delivered = cardinality(n.provider_ids))
-    returning n.id, n.status`;
-  await queueFallbacks(
-    sql,
-    settled.filter((row) => row.status === 'failed').map((row) => row.id),
+async function settleReceipts(sql: Sql, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await retryOnDeadlock(() =>
+    inTransaction(sql, async (tx) => {
+      const settled = await tx<{ id: string; status: string }[]>`
+        with locked as (
+          select id, provider_ids from notifications
+          where id = any(${ids as string[]}::bigint[]) and status = 'sent'
+          order by id
+          for update
+        ), counts as (
+          select l.id, cardinality(l.provider_ids) as parts,
+                 count(*) filter (where rc.state = 'delivered') as delivered, count(*) filter (where rc.state = 'failed') as failed,
+                 max(rc.received_at) as last_at, max(rc.detail) filter (where rc.state = 'failed') as detail
+          from locked l join notification_parts p on p.notification_id = l.id join notification_receipts rc on rc.provider_id = p.provider_id
+          group by l.id, l.provider_ids
+        )
+        update notifications n
+        set status = case when r.failed > 0 then 'failed' else 'delivered' end,
+            delivered_at = case when r.failed > 0 then null else r.last_at end,
+            last_error = case when r.failed > 0 then r.detail else n.last_error end
+        from counts r
+        where n.id = r.id and (r.failed > 0 or r.delivered = r.parts)
+        returning n.id, n.status`;
+      await queueFallbacks(
+        tx,
+        settled.filter((row) => row.status === 'failed').map((row) => row.id),
+      );
+    }),
   );
+}
+
+/** Runs `work` again when Postgres chose it as a deadlock's victim (SQLSTATE 40P01) or a serialization failure. */
+async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+    }
+  }
 }
 
 export interface CustomerNotification {

@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type postgres from 'postgres';
 import { priorityClasses } from '../domain/channels';
-import { claimNotifications, outboxChannel, recordDeliveryOutcomes, type ClaimedNotification, type DeliveryOutcome, type NotificationChannel } from '../db/notifications';
+import { claimNotifications, outboxChannel, recordDeliveryOutcomes, settleWaitingMessages, type ClaimedNotification, type DeliveryOutcome, type NotificationChannel } from '../db/notifications';
 import type { Mailer } from './mailer';
 import type { SmsSender } from './sms';
 import { staffWebhookPayload, WebhookRejected, type WebhookSender } from './webhook';
@@ -177,6 +177,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
+  let sweeping = false;
+  /** Sent messages whose receipts are all in but which were never settled (a lost race, a crash) are settled here. */
+  function sweepWaiting(): void {
+    if (sweeping || !transports.sms) return;
+    sweeping = true;
+    settleWaitingMessages(sql, { olderThanSeconds: 30, limit: 1000 })
+      .catch((error: unknown) => log.error({ err: error }, 'settling messages that wait for receipts failed; will retry on the next poll'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }
+
   function wake(): void {
     if (!running) return;
     wokenDuringDrain = true;
@@ -192,7 +204,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async start() {
       if (running) return;
       running = true;
-      pollTimer = setInterval(wake, pollIntervalMs);
+      pollTimer = setInterval(() => {
+        wake();
+        sweepWaiting();
+      }, pollIntervalMs);
       // onlisten also fires after a reconnect, when NOTIFYs may have been missed.
       listening = sql.listen(outboxChannel, wake, wake).catch((error: unknown) => {
         log.error({ err: error }, `could not LISTEN on ${outboxChannel}; falling back to polling`);
