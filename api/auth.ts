@@ -42,7 +42,7 @@ export function bearerAuth(apiKeys: ReadonlyMap<string, StaffRole>, throttle: Au
 }
 
 /** Compares digests (equal length) with every key, never stopping early, so timing tells nothing. */
-function roleOfKey(apiKeys: ReadonlyMap<string, StaffRole>, presented: string): StaffRole | undefined {
+export function roleOfKey(apiKeys: ReadonlyMap<string, StaffRole>, presented: string): StaffRole | undefined {
   const digest = createHash('sha256').update(presented).digest();
   let found: StaffRole | undefined;
   for (const [key, role] of apiKeys) {

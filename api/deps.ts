@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type postgres from 'postgres';
 import type { StaffRole } from '../domain/actors';
 import type { DeploymentPolicies } from '../domain/sla-policy';
@@ -13,4 +14,8 @@ export interface ApiDeps {
   taskQueue: string;
   /** D9: when repeated failed authentication is slowed and refused (defaults in api/auth-throttle.ts). */
   authThrottle?: AuthThrottleOptions;
+  /** D5: the codec the Temporal UI's codec endpoint uses; the deployment's keys (codec/keys.ts) when absent. */
+  payloadCodec?: PayloadCodec;
+  /** D5: browser origins allowed to call the codec endpoint (default: PLEDGE_CODEC_CORS_ORIGIN or the dev UI). */
+  codecCorsOrigins?: readonly string[];
 }

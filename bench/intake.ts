@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { createApp } from '../api/app';
+import { payloadCodecFromEnv, pledgeDataConverter } from '../codec/data-converter';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../config';
 import { loadWorkingCalendar } from '../config/calendar';
 import { migrate } from '../db/migrate';
@@ -101,7 +102,7 @@ try {
   await teardown.add(dispatcher.start(), () => dispatcher.stop());
 
   const connection = await teardown.add(Connection.connect({ address: devServer.address }), (c) => c.close());
-  const temporal = new Client({ connection });
+  const temporal = new Client({ connection, dataConverter: pledgeDataConverter(payloadCodecFromEnv()) });
   const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
   const policies = loadPolicies(env);
   const app = createApp({ temporal, sql: apiSql, apiKeys: parseApiKeys(env), policies, taskQueue });

@@ -28,6 +28,13 @@ const envSchema = z.object({
   SMS_SENDER_ID: z.string().min(1).max(16).default('Pledge'),
   /** C9: where staff are paged, per role: e-mail addresses and a JSON webhook (domain/staff-routes.ts). */
   PLEDGE_STAFF_ROUTES: z.string().optional(),
+  /** D5: payload keys for Temporal, `id:<base64 32 bytes>,…`, the first encrypts (codec/keys.ts); or a JSON key file. */
+  PLEDGE_PAYLOAD_KEYS: z.string().optional(),
+  PLEDGE_PAYLOAD_KEY_FILE: z.string().optional(),
+  /** D5: the HMAC key of the customer pseudonym Temporal's CustomerId search attribute holds. */
+  PLEDGE_PSEUDONYM_KEY: z.string().optional(),
+  /** Browser origins of the Temporal UI allowed to call the codec endpoint, comma-separated. */
+  PLEDGE_CODEC_CORS_ORIGIN: z.string().optional(),
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.string().default('info'),
 });

@@ -52,6 +52,8 @@ try {
         dbFilename: join(dataDir, 'temporal.sqlite'),
         searchAttributes: searchAttributeRegistrations,
         logFile: join(logDir, 'temporal.log'),
+        // D5: the UI decodes payloads through the API's codec endpoint, for a browser signed in with a staff key.
+        uiCodecEndpoint: `http://127.0.0.1:${env.PORT}/codec`,
       });
   if ('stop' in temporal) stops.push(temporal.stop);
 
@@ -78,6 +80,8 @@ Pledge is running.
   API          ${apiUrl}
   API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)
   Temporal UI  ${temporal.uiUrl}   (try the query: CaseType = 'complaint')
+  Decoding     payloads are encrypted; sign in at ${apiUrl}/codec/session with a staff key, then tick
+               "Include cross-origin credentials" in the UI's Codec Server settings (README "Privacy")
   Temporal     ${temporal.address}  namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE}
   Postgres     ${database.url}
   API keys     ${apiKeys.split(',').join('  ')}

@@ -1,6 +1,8 @@
+import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type postgres from 'postgres';
 import { createActivities } from '../activities';
+import { payloadCodecFromEnv, pledgeDataConverter } from '../codec/data-converter';
 
 export const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
 
@@ -11,12 +13,15 @@ export async function createPledgeWorker(options: {
   taskQueue: string;
   sql: postgres.Sql;
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** D5: encrypts what the worker hands Temporal; the deployment's keys (codec/keys.ts) unless given. */
+  payloadCodec?: PayloadCodec;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql }),
+    dataConverter: pledgeDataConverter(options.payloadCodec ?? payloadCodecFromEnv()),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });
 }

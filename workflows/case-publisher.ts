@@ -5,7 +5,9 @@ import { caseSearchAttributes } from './search-attributes';
 /**
  * What the Temporal UI shows of a case: search attributes (the UI's and the API's filters), the memo
  * headline and the "current details" panel. Each is upserted only when it changed, so a case's
- * history does not grow with repeats.
+ * history does not grow with repeats. D5: `CustomerId` is not upserted here: the API sets it once,
+ * at start, to the customer's keyed pseudonym (api/open-case.ts), which a workflow cannot compute;
+ * leaving it out changes no command, so running cases replay (test/replay).
  */
 export class CasePublisher {
   private published = { searchAttributes: '', memo: '', details: '' };
@@ -16,7 +18,6 @@ export class CasePublisher {
       { key: caseSearchAttributes.caseType, value: state.type },
       { key: caseSearchAttributes.caseStatus, value: state.status },
       { key: caseSearchAttributes.casePriority, value: state.priority },
-      { key: caseSearchAttributes.customerId, value: state.customerId },
       { key: caseSearchAttributes.slaBreached, value: state.slaBreached },
       { key: caseSearchAttributes.nextDeadlineAt, value: nextDeadline?.dueAt ? new Date(nextDeadline.dueAt) : null },
     ];

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { CaseType } from '../domain/case-types';
 
-/** Typed search attributes every case workflow sets at start and upserts on every change. */
+/** Typed search attributes every case sets at start and upserts on every change (CustomerId, a pseudonym, only at start). */
 export const caseSearchAttributes = {
   caseType: defineSearchAttributeKey('CaseType', SearchAttributeType.KEYWORD),
   caseStatus: defineSearchAttributeKey('CaseStatus', SearchAttributeType.KEYWORD),

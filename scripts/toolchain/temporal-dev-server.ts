@@ -21,6 +21,8 @@ export interface DevServerOptions {
   searchAttributes: Record<string, SearchAttributeKind>;
   /** Where the server's output goes; kept in memory (for error messages only) when absent. */
   logFile?: string;
+  /** D5: the remote codec the Web UI decodes payloads with (`--ui-codec-endpoint`), e.g. http://127.0.0.1:3000/codec. */
+  uiCodecEndpoint?: string;
 }
 
 export interface RunningDevServer {
@@ -67,6 +69,7 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<Runnin
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(opts.port), '--ui-port', String(opts.uiPort)];
   args.push('--namespace', opts.namespace, '--log-level', 'warn');
   for (const [name, kind] of Object.entries(opts.searchAttributes)) args.push('--search-attribute', `${name}=${kind}`);
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFilename) {
     args.push('--db-filename', opts.dbFilename, ...sqlitePragmaArgs);
   }
@@ -111,7 +114,7 @@ async function startWithSdkDownload(opts: DevServerOptions): Promise<RunningDevS
       dbFilename: opts.dbFilename,
       namespace: opts.namespace,
       searchAttributes,
-      extraArgs: opts.dbFilename ? sqlitePragmaArgs : [],
+      extraArgs: [...(opts.dbFilename ? sqlitePragmaArgs : []), ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : [])],
     },
   });
   return { address: env.address, uiUrl: `http://${ip}:${opts.uiPort}`, stop: () => env.teardown() };

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { payloadCodecFromEnv, pledgeDataConverter } from '../../codec/data-converter';
 import { startTemporalDevServer, type RunningDevServer } from '../../scripts/toolchain/temporal-dev-server';
 import { createPledgeWorker } from '../../worker/worker';
 import { stateQuery } from '../../workflows/protocol';
@@ -58,7 +59,7 @@ async function startTemporalAndWorker(): Promise<{ server: RunningDevServer; cli
   const clientConnection = await Connection.connect({ address: server.address });
   return {
     server,
-    client: new Client({ connection: clientConnection }),
+    client: new Client({ connection: clientConnection, dataConverter: pledgeDataConverter(payloadCodecFromEnv()) }),
     async stop() {
       worker.shutdown();
       await running;

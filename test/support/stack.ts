@@ -1,8 +1,10 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
+import { payloadCodecFromEnv, pledgeDataConverter } from '../../codec/data-converter';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../../config';
 import { startTemporalDevServer } from '../../scripts/toolchain/temporal-dev-server';
 import { createDispatcher, createMailer } from '../../notifications';
@@ -26,7 +28,9 @@ export interface RunningStack {
 }
 
 /** The whole stack as ops staff and monitoring meet it: real Temporal dev server, real worker, real Postgres, the API over HTTP. */
-export async function startStack(ports: { postgres: number; temporal: number; temporalUi: number }, taskQueue: string): Promise<RunningStack> {
+export async function startStack(ports: { postgres: number; temporal: number; temporalUi: number }, taskQueue: string, options: { payloadCodec?: PayloadCodec } = {}): Promise<RunningStack> {
+  // D5: the worker, the client and the API's codec endpoint share one codec (the development key unless given).
+  const payloadCodec = options.payloadCodec ?? payloadCodecFromEnv();
   const teardown = new Teardown();
   return teardown.unwindOnFailure(async () => {
     const [devServer, db, bundle] = await allSettledOrThrow([
@@ -35,7 +39,7 @@ export async function startStack(ports: { postgres: number; temporal: number; te
       bundleWorkflows(),
     ] as const);
     const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (connection) => connection.close());
-    const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle });
+    const worker: Worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: db.sql, workflowBundle: bundle, payloadCodec });
     const workerRunning = worker.run();
     teardown.defer(async () => {
       worker.shutdown();
@@ -49,9 +53,9 @@ export async function startStack(ports: { postgres: number; temporal: number; te
     const dispatcher = createDispatcher({ sql: db.sql, transports: { mail: { mailer, from: 'pledge@test' } }, pollIntervalMs: 200, log: () => {} });
     await teardown.add(dispatcher.start(), () => dispatcher.stop());
     const clientConnection = await teardown.add(Connection.connect({ address: devServer.address }), (connection) => connection.close());
-    const temporal = new Client({ connection: clientConnection });
+    const temporal = new Client({ connection: clientConnection, dataConverter: pledgeDataConverter(payloadCodec) });
     const env = readEnv({ PLEDGE_API_KEYS: devApiKeys });
-    const app = createApp({ temporal, sql: db.sql, apiKeys: parseApiKeys(env), policies: loadPolicies(env), taskQueue });
+    const app = createApp({ temporal, sql: db.sql, apiKeys: parseApiKeys(env), policies: loadPolicies(env), taskQueue, payloadCodec });
     const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     teardown.defer(() => void server.close());
     await new Promise((resolve) => server.once('listening', resolve));
