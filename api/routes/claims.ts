@@ -10,6 +10,7 @@ import { openCase, type OpenedCase } from '../open-case';
 import { newRouter } from '../router';
 import { bearer, caseStateSchema } from '../schemas';
 import { pinnedIncidentTerms } from './incidents';
+import { refuseTerminatedCustomer } from './terminations';
 import { z } from '@hono/zod-openapi';
 
 const createClaim = createRoute({
@@ -40,6 +41,7 @@ export async function openClaim(deps: ApiDeps, intake: ClaimIntake, options: { o
   const terms = await pinnedIncidentTerms(deps);
   const facts = await readClaimFacts(deps.sql, { customerId: intake.customerId, incidentCaseId: intake.incidentId ?? null, capPeriodDays: terms.compensation.claimCapPerPeriod?.periodDays });
   if (!facts) throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}` }]);
+  await refuseTerminatedCustomer(deps.sql, intake.customerId);
   if (intake.incidentId && facts.incidentStatus === null) {
     throw new ApiError(422, 'invalid_request', 'unknown incident', [{ field: 'incidentId', message: `no incident ${intake.incidentId}` }]);
   }

@@ -9,6 +9,7 @@ import { ApiError, errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
 import { customerExists } from '../../db/customers';
+import { refuseTerminatedCustomer } from './terminations';
 import { bearer, caseStateSchema } from '../schemas';
 
 const createComplaint = createRoute({
@@ -39,6 +40,7 @@ export function complaintRoutes(deps: ApiDeps) {
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     if (!(await customerExists(deps.sql, intake.customerId)))
       throw new ApiError(422, 'invalid_request', 'unknown customer', [{ field: 'customerId', message: `no customer ${intake.customerId}; create it with PUT /v1/customers/{id}` }]);
+    await refuseTerminatedCustomer(deps.sql, intake.customerId);
 
     const refused = complaintPriorityRefusal(intake.category, intake.priority);
     if (refused) throw new ApiError(422, 'invalid_request', refused, [{ field: 'priority', message: `${refused}; leave it out or send P1` }]);
