@@ -3,6 +3,8 @@ import { createCaseRecordActivities } from './case-records';
 import { createClaimActivities } from './claims';
 import { withFailureClassification, type FailureLog } from './failures';
 import { createIncidentActivities } from './incidents';
+import { createServiceChangeActivities } from './service-changes';
+import { createTerminationActivities } from './terminations';
 
 export interface ActivityDeps {
   sql: postgres.Sql;
@@ -20,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
       ...createCaseRecordActivities(deps.sql),
       ...createIncidentActivities(deps.sql),
       ...createClaimActivities(deps.sql),
+      ...createServiceChangeActivities(deps.sql),
+      ...createTerminationActivities(deps.sql),
     },
     deps.log,
   );

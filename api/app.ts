@@ -18,8 +18,12 @@ import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { staffRoutes } from './routes/staff';
 import { claimRoutes } from './routes/claims';
+import { codecRoutes } from './routes/codec';
 import { incidentRoutes } from './routes/incidents';
+import { renewalRoutes } from './routes/renewals';
+import { serviceChangeRoutes } from './routes/service-changes';
 import { isPublicTrackingRequest, trackRoutes } from './routes/track';
+import { terminationRoutes, terminationTrackingRoutes } from './routes/terminations';
 
 const maxBodyBytes = 256 * 1024;
 
@@ -72,9 +76,14 @@ export function createApp(deps: ApiDeps) {
   app.route('/', staffRoutes(deps));
   app.route('/', incidentRoutes(deps));
   app.route('/', claimRoutes(deps));
+  app.route('/', serviceChangeRoutes(deps));
+  app.route('/', renewalRoutes(deps));
   app.route('/', alertRoutes(deps));
   app.route('/', availabilityRoutes(deps));
+  app.route('/', terminationRoutes(deps));
+  app.route('/', terminationTrackingRoutes(deps));
   app.route('/', trackRoutes(deps));
+  app.route('/', codecRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

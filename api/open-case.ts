@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { customerPseudonym } from '../codec/pseudonym';
 import { caseWorkflowId, formatCaseId, type CaseType } from '../domain/case-types';
 import type { CaseState } from '../domain/case-state';
 import { nextCaseNumber } from '../db/case-numbers';
@@ -12,6 +13,8 @@ import { ApiError } from './errors';
 
 export interface OpenCaseRequest {
   type: CaseType;
+  /** The workflow that runs the case when its name is not the case type ('service-change' runs as `serviceChange` or `renewalNotice`). */
+  workflowType?: string;
   /** The request body as validated; hashed so a reused Idempotency-Key with another body is refused. */
   body: unknown;
   idempotencyKey?: string;
@@ -45,13 +48,14 @@ export async function openCase(deps: { temporal: Client; sql: Sql; taskQueue: st
     const recorded = await findRecordedCaseState(deps.sql, caseId);
     if (recorded) return { state: await liveOr(deps.temporal, workflowId, recorded), replayed };
   }
-  const startWorkflowOperation = new WithStartWorkflowOperation(request.type, {
+  const startWorkflowOperation = new WithStartWorkflowOperation(request.workflowType ?? request.type, {
     taskQueue: deps.taskQueue,
     workflowId,
     args: [request.buildInput(caseId)],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId, priority: request.priority }),
+    // D5: search attributes are indexed in the clear (no codec reaches them): the customer appears only as a keyed pseudonym.
+    typedSearchAttributes: initialCaseSearchAttributes({ type: request.type, customerId: request.customerId && customerPseudonym(request.customerId), priority: request.priority }),
     staticSummary: caseStaticSummary(request.type, caseId, request.title),
   });
   try {

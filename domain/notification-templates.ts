@@ -5,13 +5,15 @@
 import { complaintTemplates } from './templates/complaint';
 import { claimTemplates } from './templates/claim';
 import { incidentTemplates } from './templates/incident';
+import { changeTemplates } from './templates/change';
+import { terminationTemplates } from './templates/termination';
 import type { Locale, MessageText } from './templates/template-set';
 
 export type { Locale, MessageText };
 
 export const defaultLocale: Locale = 'zh-CN';
 
-const templates = { ...complaintTemplates, ...incidentTemplates, ...claimTemplates };
+const templates = { ...complaintTemplates, ...incidentTemplates, ...claimTemplates, ...changeTemplates, ...terminationTemplates };
 
 export const templateIds = Object.keys(templates) as TemplateId[];
 

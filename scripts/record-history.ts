@@ -12,10 +12,17 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caseWorkflowId } from '../domain/case-types';
 import { defaultCompensationPolicy } from '../domain/compensation-policy';
 import { defaultComplaintSlaPolicy } from '../domain/sla-policy';
+import { defaultIncidentPolicy } from '../domain/incident-policy';
+import { defaultRenewalPolicy, type RenewalInput } from '../domain/renewal';
+import { defaultServiceChangePolicy } from '../domain/service-change';
+import type { ServiceChangeInput } from '../domain/service-change-case';
+import { defaultTerminationPolicy } from '../domain/termination';
 import { seedCustomer, startTestDatabase, type TestDatabase } from '../test/support/database';
 import { incidentInput, seedRegion, testCalendar } from '../test/support/incidents';
 import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal';
@@ -362,6 +369,136 @@ async function remedyApprovalScenario(env: TestWorkflowEnvironment, db: TestData
   await save('incident-remedies-approved', await handle.fetchHistory());
 }
 
+/**
+ * T1–T7: a provider termination 30 days out: the user requests an export, a note, a legal hold;
+ * reminders, the effective date (final backup, deactivation, provisioning skipped), the deletion
+ * held until a supervisor releases the hold, then deleted. And one withdrawn before its date.
+ */
+async function terminationScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  // Export files go to a temporary data dir, not the clone's .data/.
+  process.env.PLEDGE_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'pledge-record-history-'));
+  await seedCustomer(db.sql, { id: 'cust-history-trm', locale: 'en', services: ['broadband'] });
+  await seedCustomer(db.sql, { id: 'cust-history-trm2', locale: 'en' });
+  const now = await env.currentTimeMs();
+  const day = 24 * 3600_000;
+  const start = (caseId: string, customerId: string) =>
+    env.client.workflow.start('termination', {
+      taskQueue,
+      workflowId: caseWorkflowId('termination', caseId),
+      args: [
+        {
+          caseId,
+          customerId,
+          initiatedBy: 'provider' as const,
+          reason: 'The copper network in your building is retired',
+          effectiveAt: new Date(now + 30 * day).toISOString(),
+          contacts: { phone: '10000' },
+          openedBy: agent,
+          policy: defaultTerminationPolicy,
+          timeZone: 'Asia/Shanghai',
+        },
+      ],
+    });
+  const supervise = (handle: WorkflowHandle, action: string, input: Record<string, unknown>) =>
+    handle.executeUpdate(actUpdate, { args: [{ action, input, actor: { id: 'supervisor/recorder', role: 'supervisor' } }] });
+
+  const held = await start('TRM-2026-000001', 'cust-history-trm');
+  await held.executeUpdate(actUpdate, { args: [{ action: 'request-export', input: { note: 'Before I move' }, actor: { id: 'cust-history-trm', role: 'customer' } }] });
+  await act(held, 'note', { text: 'The customer asked about fibre' });
+  await supervise(held, 'legal-hold', { reason: 'Court order 2026-17' });
+  await env.sleep(61 * day); // reminders at 7 d and 1 d, the effective date, the deletion due at 60 d and held
+  await supervise(held, 'release-hold', { reason: 'Order lifted' });
+  await held.result();
+  await save('termination-provider-export-held-deleted', await held.fetchHistory());
+
+  const withdrawn = await start('TRM-2026-000002', 'cust-history-trm2');
+  await env.sleep(10 * day);
+  await act(withdrawn, 'withdraw', { reason: 'The building keeps its copper network' });
+  await withdrawn.result();
+  await save('termination-withdrawn', await withdrawn.fetchHistory());
+}
+
+/**
+ * N1–N3: a planned change announced, noted, rescheduled (N1 again from then), reminded 24 h before
+ * (N2), in progress and completed inside its window; and one whose window ended first: it closed as
+ * overran and opened an incident from the window's end.
+ */
+async function serviceChangeScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'chgh', 'change-history', 3);
+  const hour = 3600_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const changeInput = (caseId: string, effectiveAtMs: number): ServiceChangeInput => ({
+    caseId,
+    changeType: 'maintenance',
+    title: 'Core router upgrade in change-history',
+    whatChanges: 'New firmware on the core routers',
+    impact: { services: ['broadband'], regions: ['change-history'], downtime: { startsAt: iso(effectiveAtMs), endsAt: iso(effectiveAtMs + 2 * hour) } },
+    userAction: 'Nothing: your router reconnects by itself',
+    contacts: 'Call 10000',
+    appealChannel: 'https://isp.example/appeal',
+    effectiveAt: iso(effectiveAtMs),
+    emergency: null,
+    openedBy: agent,
+    policy: defaultServiceChangePolicy,
+    incidentTerms: { policy: defaultIncidentPolicy, compensation: defaultCompensationPolicy },
+    timeZone: 'Asia/Shanghai',
+    calendar: testCalendar(effectiveAtMs),
+  });
+  const start = async (caseId: string, effectiveAtMs: number) =>
+    env.client.workflow.start('serviceChange', { taskQueue, workflowId: caseWorkflowId('service-change', caseId), args: [changeInput(caseId, effectiveAtMs)] });
+
+  const planned = await start('CHG-2026-000001', (await env.currentTimeMs()) + 72 * hour);
+  await act(planned, 'note', { text: 'Vendor engineer booked' });
+  await env.sleep(5 * hour);
+  const movedToMs = (await env.currentTimeMs()) + 96 * hour;
+  await act(planned, 'reschedule', { effectiveAt: iso(movedToMs), reason: 'The firmware release slipped' });
+  await env.sleep(movedToMs + hour - (await env.currentTimeMs())); // the reminder 24 h before, then in progress
+  await act(planned, 'complete', { summary: 'Firmware upgraded; all routers back' });
+  await planned.result();
+  await save('serviceChange-rescheduled-reminded-completed', await planned.fetchHistory());
+
+  const effectiveAtMs = (await env.currentTimeMs()) + 50 * hour;
+  const overran = await start('CHG-2026-000002', effectiveAtMs);
+  await env.sleep(effectiveAtMs + 2 * hour + 60_000 - (await env.currentTimeMs())); // the window ends without complete
+  await overran.result();
+  await save('serviceChange-overran-incident-opened', await overran.fetchHistory());
+}
+
+/** N4: a segment's renewal notice sent 30 and 7 days before the date, closed on it; a customer's opened late (one send at once) and withdrawn. */
+async function renewalScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  await seedRegion(db.sql, 'rnwh', 'renewal-history', 3);
+  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  const day = 24 * 3600_000;
+  const dateIn = async (days: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date((await env.currentTimeMs()) + days * day));
+  const renewalInput = async (caseId: string, audience: RenewalInput['audience'], days: number): Promise<RenewalInput> => ({
+    caseId,
+    audience,
+    service: 'Home broadband 500M',
+    fees: '¥99.00 per month',
+    term: '12 months',
+    conditions: 'Renews automatically unless cancelled',
+    contacts: 'Call 10000',
+    renewalDate: await dateIn(days),
+    openedBy: agent,
+    policy: defaultRenewalPolicy,
+    timeZone: 'Asia/Shanghai',
+    calendar: testCalendar(await env.currentTimeMs()),
+  });
+  const start = async (input: RenewalInput) => env.client.workflow.start('renewalNotice', { taskQueue, workflowId: caseWorkflowId('service-change', input.caseId), args: [input] });
+
+  const segment = await start(await renewalInput('CHG-2026-000003', { segment: { services: ['broadband'], regions: ['renewal-history'] } }, 40));
+  await act(segment, 'note', { text: 'Prices approved by marketing' });
+  await env.sleep(41 * day);
+  await segment.result();
+  await save('renewalNotice-segment-30-and-7-days', await segment.fetchHistory());
+
+  const late = await start(await renewalInput('CHG-2026-000004', { customerId: 'cust-history' }, 10));
+  await env.sleep(day);
+  await act(late, 'cancel', { reason: 'The customer moved to another plan' });
+  await late.result();
+  await save('renewalNotice-customer-late-cancelled', await late.fetchHistory());
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
@@ -371,6 +508,9 @@ const scenarios = {
   'remedy-approval': { record: remedyApprovalScenario, files: ['incident-remedies-approved'] },
   claim: { record: claimScenario, files: ['compensation-approved-paid-reversed-repaid'] },
   'incident-fidelity': { record: incidentFidelityScenario, files: ['incident-fidelity-notice-held-review-overdue', 'incident-fidelity-dismissed-with-correction'] },
+  'service-change': { record: serviceChangeScenario, files: ['serviceChange-rescheduled-reminded-completed', 'serviceChange-overran-incident-opened'] },
+  renewal: { record: renewalScenario, files: ['renewalNotice-segment-30-and-7-days', 'renewalNotice-customer-late-cancelled'] },
+  termination: { record: terminationScenario, files: ['termination-provider-export-held-deleted', 'termination-withdrawn'] },
 };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {

@@ -3,3 +3,6 @@ export { complaint } from './complaint';
 export { compensation } from './compensation';
 export { incident } from './incident';
 export { incidentFanout } from './incident-fanout';
+export { renewalNotice } from './renewal-notice';
+export { serviceChange } from './service-change';
+export { termination } from './termination';

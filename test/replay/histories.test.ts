@@ -3,6 +3,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { payloadCodecFromEnv, pledgeDataConverter } from '../../codec/data-converter';
 import { repoRoot } from '../../scripts/toolchain/paths';
 import * as workflows from '../../workflows';
 import { bundleWorkflows } from '../support/temporal';
@@ -21,7 +22,7 @@ describe('recorded workflow histories replay on the current code', () => {
   it('has a recorded history for every workflow type', () => {
     // Every workflow workflows/index.ts exports; a new one needs a scenario in scripts/record-history.ts.
     const workflowTypes = Object.keys(workflows).sort();
-    expect(workflowTypes).toEqual(['compensation', 'complaint', 'incident', 'incidentFanout']);
+    expect(workflowTypes).toEqual(['compensation', 'complaint', 'incident', 'incidentFanout', 'renewalNotice', 'serviceChange', 'termination']);
     const recorded = new Set(histories.map((name) => name.split('-')[0]));
     expect(workflowTypes.filter((type) => !recorded.has(type))).toEqual([]);
   });
@@ -29,6 +30,7 @@ describe('recorded workflow histories replay on the current code', () => {
   it.each(histories)('%s', async (name) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(historiesDir, name), 'utf8')));
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, name);
+    // D5: through the payload codec, as the worker runs; histories recorded before encryption pass through it unchanged.
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: pledgeDataConverter(payloadCodecFromEnv()) }, history, name);
   });
 });
