@@ -21,9 +21,10 @@ beforeAll(async () => {
   await migrate(database.url);
   sql = postgres(database.url, { onnotice: () => {}, debug: (_connection, query) => void statements.push(query) });
   await sql`
-    insert into customers (id, name, email, channels, locale, plan, region, services)
+    insert into customers (id, name, email, channels, consents, locale, plan, region, services)
     select 'cust-' || lpad(n::text, 4, '0'), 'Customer ' || n, 'c' || n || '@example.test',
            case when n % 2 = 0 then '{inbox,email}'::text[] else '{inbox}'::text[] end,
+           case when n % 2 = 0 then '{"email":{"granted":true,"recordedAt":"2026-01-01T00:00:00Z","source":"test"}}'::jsonb else '{}'::jsonb end,
            case when n % 3 = 0 then 'en' else 'zh-CN' end, 'home-100', 'sh', '{broadband}'
     from generate_series(1, 400) as n`;
   process.env.PLEDGE_PUBLIC_URL = publicUrl;
