@@ -30,5 +30,6 @@ COPY . .
 # runAsNonRoot-style checks can verify it without reading /etc/passwd.
 USER 1000:1000
 EXPOSE 3000
-# Worker: `npx tsx worker/main.ts`; migrations: `npx tsx db/migrate.ts` (see docker-compose.yml).
-CMD ["npx", "tsx", "api/server.ts"]
+# Worker: `node --import tsx worker/main.ts`; migrations: `npx tsx db/migrate.ts` (see docker-compose.yml).
+# node directly, not through npx: SIGTERM reaches the process whose handlers drain it.
+CMD ["node", "--import", "tsx", "api/server.ts"]

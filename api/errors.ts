@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FieldIssue } from '../domain/case-actions';
+import { logger } from '../observability/logger';
 
 export const errorBodySchema = z
   .object({
@@ -60,6 +61,6 @@ export function handleError(error: Error, c: Context): Response {
     const code = error.status === 400 ? 'malformed_request' : 'http_error';
     return c.json({ error: { code, message: error.message || 'request refused' } }, error.status);
   }
-  console.error('unhandled API error', error);
+  logger.error({ err: error }, 'unhandled API error');
   return c.json({ error: { code: 'internal_error', message: 'internal error; the request was not applied' } }, 500);
 }

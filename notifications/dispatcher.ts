@@ -128,7 +128,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   function notSent(row: ClaimedNotification, setting: string): SendResult {
-    log.warn({ notificationId: row.id, channel: row.channel, recipient: row.recipient, subject: row.subject }, `${row.channel} not sent: ${setting} is unset`);
+    // Ids only: recipients and texts are personal data and stay out of the logs.
+    log.warn({ notificationId: row.id, channel: row.channel, caseId: row.case_id, template: row.template }, `${row.channel} not sent: ${setting} is unset`);
     return { status: 'not-sent' };
   }
 

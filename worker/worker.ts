@@ -15,6 +15,8 @@ export async function createPledgeWorker(options: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** D5: encrypts what the worker hands Temporal; the deployment's keys (codec/keys.ts) unless given. */
   payloadCodec?: PayloadCodec;
+  /** After shutdown is requested, how long activities in flight may finish before they are cancelled. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -22,6 +24,7 @@ export async function createPledgeWorker(options: {
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql }),
     dataConverter: pledgeDataConverter(options.payloadCodec ?? payloadCodecFromEnv()),
+    ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });
 }
