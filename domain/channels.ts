@@ -68,14 +68,22 @@ export interface DeliveryPlan {
   first: { channel: ExternalChannel; recipient: string } | null;
   /** The next usable channels, tried in order if `first` fails for good or cannot be sent. */
   fallbacks: ExternalChannel[];
+  /** D4: channels of a legally required notice used without the customer's consent (the message must say so). */
+  withoutConsent?: ExternalChannel[];
 }
 
-/** Which channels a message goes out on. */
-export function deliveryPlan(profile: ChannelProfile): DeliveryPlan {
-  const usable = profile.channels.filter((channel): channel is ExternalChannel => (channel === 'sms' || channel === 'email') && hasConsent(channel, profile) && addressFor(channel, profile) !== null);
+/**
+ * Which channels a message goes out on. D4: a channel without consent is never used, except for a
+ * legally required notice (outage, termination), which goes out on the customer's channels regardless.
+ */
+export function deliveryPlan(profile: ChannelProfile, options: { legallyRequired?: boolean } = {}): DeliveryPlan {
+  const usable = profile.channels.filter(
+    (channel): channel is ExternalChannel => (channel === 'sms' || channel === 'email') && (options.legallyRequired === true || hasConsent(channel, profile)) && addressFor(channel, profile) !== null,
+  );
   const unique = [...new Set(usable)];
   const [first, ...fallbacks] = unique;
-  return { inbox: true, first: first ? { channel: first, recipient: addressFor(first, profile)! } : null, fallbacks };
+  const withoutConsent = unique.filter((channel) => !hasConsent(channel, profile));
+  return { inbox: true, first: first ? { channel: first, recipient: addressFor(first, profile)! } : null, fallbacks, ...(withoutConsent.length > 0 ? { withoutConsent } : {}) };
 }
 
 /** When a message of this class may go out on an external channel: urgent ones at once, others after the customer's quiet hours. */

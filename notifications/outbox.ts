@@ -1,5 +1,6 @@
 import { publicUrl } from '../config';
 import { deliveryPlan, notBeforeMs, priorityClasses, priorityClassOf } from '../domain/channels';
+import { legallyRequiredNoticeLine } from '../domain/consent';
 import { findCustomerContact, type CustomerContact } from '../db/customers';
 import { insertNotifications, type NotificationChannel, type NotificationRow } from '../db/notifications';
 import type { Sql } from '../db/sql';
@@ -56,7 +57,8 @@ export function notificationRows(requests: readonly BatchNotificationRequest[], 
     let message = rendered.get(cacheKey);
     if (!message) rendered.set(cacheKey, (message = renderNotification(request.templateId, request.customer.locale, request.params)));
     const priorityClass = priorityClassOf(request.templateId);
-    const plan = deliveryPlan(request.customer);
+    // D4: outage and termination notices are legally required: sent without consent, and they say so.
+    const plan = deliveryPlan(request.customer, { legallyRequired: priorityClass === 'urgent' });
     const notBefore = notBeforeMs(nowMs, priorityClass, request.customer);
     const recipients: { channel: NotificationChannel; recipient: string | null; notBefore?: string; fallbacks?: string[] }[] = [{ channel: 'inbox', recipient: null }];
     if (plan.first) {
@@ -69,7 +71,7 @@ export function notificationRows(requests: readonly BatchNotificationRequest[], 
       locale: message.locale,
       template: request.templateId,
       subject: message.subject,
-      body: message.body,
+      body: plan.withoutConsent ? `${message.body}\n\n${legallyRequiredNoticeLine(message.locale)}` : message.body,
       priority: priorityClasses[priorityClass].priority,
       ...recipient,
       ...(request.caseId ? { trackingLine: trackingLinkLine(message.locale, linkTo) } : {}),
