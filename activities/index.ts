@@ -1,6 +1,7 @@
 import type postgres from 'postgres';
 import { createCaseRecordActivities } from './case-records';
 import { createClaimActivities } from './claims';
+import { createDataRequestActivities } from './data-requests';
 import { withFailureClassification, type FailureLog } from './failures';
 import { createIncidentActivities } from './incidents';
 import { createServiceChangeActivities } from './service-changes';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createClaimActivities(deps.sql),
       ...createServiceChangeActivities(deps.sql),
       ...createTerminationActivities(deps.sql),
+      ...createDataRequestActivities(deps.sql),
     },
     deps.log,
   );

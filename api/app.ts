@@ -6,6 +6,7 @@ import { createAuthThrottle } from './auth-throttle';
 import type { ApiDeps } from './deps';
 import { ApiError, handleError, rejectNulCharacters, validationHook } from './errors';
 import { openApiDocument } from './openapi';
+import { requestLog } from './request-log';
 import type { AppEnv } from './router';
 import { alertRoutes } from './routes/alerts';
 import { availabilityRoutes } from './routes/availability';
@@ -19,11 +20,14 @@ import { metricsRoutes } from './routes/metrics';
 import { staffRoutes } from './routes/staff';
 import { claimRoutes } from './routes/claims';
 import { codecRoutes } from './routes/codec';
+import { reportRoutes } from './routes/reports';
 import { incidentRoutes } from './routes/incidents';
 import { renewalRoutes } from './routes/renewals';
 import { serviceChangeRoutes } from './routes/service-changes';
 import { isPublicTrackingRequest, trackRoutes } from './routes/track';
 import { terminationRoutes, terminationTrackingRoutes } from './routes/terminations';
+import { dataRequestRoutes, dataRequestTrackingRoutes } from './routes/data-requests';
+import { privacyRoutes } from './routes/privacy';
 
 const maxBodyBytes = 256 * 1024;
 
@@ -52,15 +56,20 @@ export function createApp(deps: ApiDeps) {
     }
     throw new ApiError(404, 'not_found', 'no such route; see /docs');
   });
+  app.use('*', requestLog(deps.logger));
   // D9: bodies are bounded before anything reads them.
+  // Alert webhooks carry whole batches and have their own, larger bound (api/routes/alerts.ts).
   app.use(
     '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${maxBodyBytes / 1024} KiB`);
-      },
-    }),
+    except(
+      (c) => c.req.path.startsWith('/v1/alerts/'),
+      bodyLimit({
+        maxSize: maxBodyBytes,
+        onError: () => {
+          throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${maxBodyBytes / 1024} KiB`);
+        },
+      }),
+    ),
   );
   // C8: users follow their case with the code from their messages, not a staff key.
   const auth = bearerAuth(deps.apiKeys, createAuthThrottle(deps.authThrottle));
@@ -81,9 +90,14 @@ export function createApp(deps: ApiDeps) {
   app.route('/', alertRoutes(deps));
   app.route('/', availabilityRoutes(deps));
   app.route('/', terminationRoutes(deps));
+  app.route('/', dataRequestRoutes(deps));
+  app.route('/', privacyRoutes(deps));
+  // Before the termination's: a data request's export by its tracking code; other codes pass on.
+  app.route('/', dataRequestTrackingRoutes(deps));
   app.route('/', terminationTrackingRoutes(deps));
   app.route('/', trackRoutes(deps));
   app.route('/', codecRoutes(deps));
+  app.route('/', reportRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'An API key from PLEDGE_API_KEYS' });
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

@@ -7,6 +7,7 @@ import { nextCaseNumber } from '../db/case-numbers';
 import { findRecordedCaseState } from '../db/cases';
 import { claimIdempotencyKey, findIdempotencyKey } from '../db/idempotency-keys';
 import type { Sql } from '../db/sql';
+import { noteCase } from '../observability/logger';
 import { openedUpdate } from '../workflows/protocol';
 import { caseStaticSummary, initialCaseSearchAttributes } from '../workflows/search-attributes';
 import { ApiError } from './errors';
@@ -43,6 +44,7 @@ export async function openCase(deps: { temporal: Client; sql: Sql; taskQueue: st
   const requestHash = createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
   const { caseId, replayed } = await allocateCaseId(deps, request, requestHash);
   const workflowId = caseWorkflowId(request.type, caseId);
+  noteCase(caseId, workflowId);
   if (replayed) {
     // A case whose workflow has closed, or left Temporal, is answered from its record, never started again.
     const recorded = await findRecordedCaseState(deps.sql, caseId);

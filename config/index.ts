@@ -36,7 +36,18 @@ const envSchema = z.object({
   /** Browser origins of the Temporal UI allowed to call the codec endpoint, comma-separated. */
   PLEDGE_CODEC_CORS_ORIGIN: z.string().optional(),
   NODE_ENV: z.string().default('development'),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long the API lets requests in flight, and the worker its tasks, finish after SIGTERM. */
+  PLEDGE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** A file the worker touches while it polls, for a container health check (docker-compose.yml). */
+  PLEDGE_WORKER_HEARTBEAT_FILE: z.string().optional(),
+  /** TLS and authentication to Temporal (config/temporal-connection.ts; README "Security and operations"). */
+  TEMPORAL_TLS: z.string().optional(),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS_CA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -5,6 +5,7 @@ import { complaintActions } from './complaint';
 import { incidentActions } from './incident';
 import { serviceChangeActions } from './service-change';
 import { terminationActions } from './termination';
+import { dataRequestActions } from './data-request';
 
 /** The actions of each case type that has landed; the API checks requests against them early. */
 export const actionTables: Partial<Record<CaseType, ActionTable<string>>> = {
@@ -14,4 +15,5 @@ export const actionTables: Partial<Record<CaseType, ActionTable<string>>> = {
   // Renewal notices are service-change cases too; their actions (cancel, note) take the same inputs.
   'service-change': serviceChangeActions,
   termination: terminationActions,
+  'data-request': dataRequestActions,
 };

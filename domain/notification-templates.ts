@@ -7,13 +7,14 @@ import { claimTemplates } from './templates/claim';
 import { incidentTemplates } from './templates/incident';
 import { changeTemplates } from './templates/change';
 import { terminationTemplates } from './templates/termination';
+import { dataRequestTemplates } from './templates/data-request';
 import type { Locale, MessageText } from './templates/template-set';
 
 export type { Locale, MessageText };
 
 export const defaultLocale: Locale = 'zh-CN';
 
-const templates = { ...complaintTemplates, ...incidentTemplates, ...claimTemplates, ...changeTemplates, ...terminationTemplates };
+const templates = { ...complaintTemplates, ...incidentTemplates, ...claimTemplates, ...changeTemplates, ...terminationTemplates, ...dataRequestTemplates };
 
 export const templateIds = Object.keys(templates) as TemplateId[];
 

@@ -23,6 +23,9 @@ import { defaultRenewalPolicy, type RenewalInput } from '../domain/renewal';
 import { defaultServiceChangePolicy } from '../domain/service-change';
 import type { ServiceChangeInput } from '../domain/service-change-case';
 import { defaultTerminationPolicy } from '../domain/termination';
+import { defaultDataRequestPolicy } from '../domain/data-request';
+import type { DataRequestInput } from '../domain/data-request-case';
+import { defaultRetentionPolicy } from '../domain/retention';
 import { seedCustomer, startTestDatabase, type TestDatabase } from '../test/support/database';
 import { incidentInput, seedRegion, testCalendar } from '../test/support/incidents';
 import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal';
@@ -499,6 +502,74 @@ async function renewalScenario(env: TestWorkflowEnvironment, db: TestDatabase): 
   await save('renewalNotice-customer-late-cancelled', await late.fetchHistory());
 }
 
+/**
+ * D3: an access request left unverified past its 15 working days (warned, escalated), noted,
+ * verified, exported and completed; a deletion deferred by the customer's open case, retried at
+ * that case's expected completion and done.
+ */
+async function dataRequestScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  process.env.PLEDGE_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'pledge-record-history-'));
+  await seedCustomer(db.sql, { id: 'cust-history-dsr', locale: 'en', email: 'dsr@example.com', channels: ['email', 'inbox'] });
+  await seedCustomer(db.sql, { id: 'cust-history-dsr2', locale: 'en' });
+  const day = 24 * 3600_000;
+  const start = async (caseId: string, customerId: string, kind: DataRequestInput['kind'], verification: DataRequestInput['verification']) =>
+    env.client.workflow.start('dataRequest', {
+      taskQueue,
+      workflowId: caseWorkflowId('data-request', caseId),
+      args: [
+        {
+          caseId,
+          customerId,
+          kind,
+          verification,
+          changes: null,
+          note: null,
+          openedBy: agent,
+          policy: defaultDataRequestPolicy,
+          timeZone: 'Asia/Shanghai',
+          calendar: testCalendar(await env.currentTimeMs()),
+        } satisfies DataRequestInput,
+      ],
+    });
+
+  const access = await start('DSR-2026-000001', 'cust-history-dsr', 'access', { status: 'pending', method: 'id-document', reference: 'copy of ID card requested' });
+  await act(access, 'note', { text: 'The customer will bring the ID card to the shop' });
+  await env.sleep(25 * day); // past 80 % and the due time: warned, escalated
+  await act(access, 'verify', { method: 'in-person', reference: 'ID card seen at the shop', verifiedBy: 'agent Li' });
+  await access.result();
+  await save('dataRequest-access-verified-late-escalated', await access.fetchHistory());
+
+  const expected = new Date((await env.currentTimeMs()) + 2 * day).toISOString();
+  await db.sql`
+    insert into cases (case_id, workflow_id, type, status, customer_id, summary, opened_at, updated_at, last_step, state)
+    values ('CMP-2026-000900', 'complaint-CMP-2026-000900', 'complaint', 'acknowledged', 'cust-history-dsr2', 'open complaint', now(), now(), 1,
+            ${db.sql.json({ expectedCompletionAt: expected })})`;
+  const deletion = await start('DSR-2026-000002', 'cust-history-dsr2', 'deletion', { status: 'verified', method: 'account-login', reference: 'signed in to the app', verifiedBy: 'agent Wang' });
+  for (let polls = 0; (await deletion.query(stateQuery)).status !== 'deferred' && polls < 200; polls++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await db.sql`update cases set status = 'closed' where case_id = 'CMP-2026-000900'`;
+  await env.sleep(3 * day); // the expected completion passes: retried, deleted
+  await deletion.result();
+  await save('dataRequest-deletion-deferred-then-deleted', await deletion.fetchHistory());
+}
+
+/** D2: a retention purge over two pages: two closed cases past 3 years purged, one kept by a legal hold. */
+async function retentionScenario(env: TestWorkflowEnvironment, db: TestDatabase): Promise<void> {
+  for (const id of ['cust-history-ret1', 'cust-history-ret2', 'cust-history-ret3']) await seedCustomer(db.sql, { id, locale: 'en' });
+  await db.sql`update customers set legal_hold = true, legal_hold_reason = 'Litigation' where id = 'cust-history-ret3'`;
+  for (const [caseId, customerId] of [
+    ['CMP-2022-000901', 'cust-history-ret1'],
+    ['CMP-2022-000902', 'cust-history-ret2'],
+    ['CMP-2022-000903', 'cust-history-ret3'],
+  ] as const) {
+    await db.sql`
+      insert into cases (case_id, workflow_id, type, status, customer_id, summary, opened_at, updated_at, last_step, state)
+      values (${caseId}, ${`complaint-${caseId}`}, 'complaint', 'closed', ${customerId}, 'old complaint', now() - interval '4 years', now() - interval '4 years', 1, '{}'::jsonb)`;
+  }
+  const purge = await env.client.workflow.start('retentionPurge', { taskQueue, workflowId: 'retention-purge-history', args: [{ policy: { ...defaultRetentionPolicy, pageSize: 1 } }] });
+  await purge.result();
+  await save('retentionPurge-two-pages-one-held', await purge.fetchHistory());
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
@@ -511,6 +582,8 @@ const scenarios = {
   'service-change': { record: serviceChangeScenario, files: ['serviceChange-rescheduled-reminded-completed', 'serviceChange-overran-incident-opened'] },
   renewal: { record: renewalScenario, files: ['renewalNotice-segment-30-and-7-days', 'renewalNotice-customer-late-cancelled'] },
   termination: { record: terminationScenario, files: ['termination-provider-export-held-deleted', 'termination-withdrawn'] },
+  'data-request': { record: dataRequestScenario, files: ['dataRequest-access-verified-late-escalated', 'dataRequest-deletion-deferred-then-deleted'] },
+  retention: { record: retentionScenario, files: ['retentionPurge-two-pages-one-held'] },
 };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {

@@ -22,7 +22,7 @@ describe('recorded workflow histories replay on the current code', () => {
   it('has a recorded history for every workflow type', () => {
     // Every workflow workflows/index.ts exports; a new one needs a scenario in scripts/record-history.ts.
     const workflowTypes = Object.keys(workflows).sort();
-    expect(workflowTypes).toEqual(['compensation', 'complaint', 'incident', 'incidentFanout', 'renewalNotice', 'serviceChange', 'termination']);
+    expect(workflowTypes).toEqual(['compensation', 'complaint', 'dataRequest', 'incident', 'incidentFanout', 'renewalNotice', 'retentionPurge', 'serviceChange', 'termination']);
     const recorded = new Set(histories.map((name) => name.split('-')[0]));
     expect(workflowTypes.filter((type) => !recorded.has(type))).toEqual([]);
   });
