@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextRestartDelayMs, supervise, type SuperviseOptions, type Supervised } from '../../scripts/lib/supervise';
@@ -109,8 +112,15 @@ describe('supervision (npm start)', () => {
   });
 
   it('stop() escalates to SIGKILL for a process that ignores SIGTERM', async () => {
-    const { supervised, starts } = start({ name: 'stubborn', args: script("process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000)"), stopTimeoutMs: 300 });
+    // The child says when its SIGTERM handler is in place: a SIGTERM before that would simply end it.
+    const marker = join(mkdtempSync(join(tmpdir(), 'pledge-stubborn-')), 'ready');
+    const { supervised, starts } = start({
+      name: 'stubborn',
+      args: script(`process.on('SIGTERM', () => console.log('ignoring SIGTERM')); require('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); setInterval(() => {}, 1000)`),
+      stopTimeoutMs: 300,
+    });
     await eventually(() => expect(starts).toHaveLength(1));
+    await eventually(() => expect(existsSync(marker)).toBe(true));
     const began = Date.now();
     await supervised.stop();
     expect(Date.now() - began).toBeGreaterThanOrEqual(290);
