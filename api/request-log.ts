@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { Histogram } from 'prom-client';
 import { matchedRoutes } from 'hono/route';
 import { caseTypeOfCaseId, caseWorkflowId } from '../domain/case-types';
 import { logger as processLogger, requestContext, type Logger, type RequestContext } from '../observability/logger';
@@ -18,6 +19,15 @@ const probePaths = new Set(['/healthz', '/readyz', '/metrics']);
  * `X-Request-Id` or a new one, echoed back) and the case and workflow when the route has one.
  * Nothing from headers or bodies: keys, tokens and personal data stay out of the logs.
  */
+/** Metrics: request latency by route pattern, method and status class, registered by /metrics. */
+export const requestDuration = new Histogram({
+  name: 'pledge_api_request_duration_seconds',
+  help: 'API request latency by route pattern, method and status class',
+  labelNames: ['method', 'route', 'status'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [],
+});
+
 export function requestLog(log: Logger = processLogger) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now();
@@ -34,6 +44,7 @@ export function requestLog(log: Logger = processLogger) {
       const caseId = context.caseId ?? (caseType ? candidate : undefined);
       const workflowId = context.workflowId ?? (caseId && caseType ? caseWorkflowId(caseType, caseId) : undefined);
       const status = c.res.status;
+      requestDuration.observe({ method: c.req.method, route: route ?? 'unmatched', status: `${Math.floor(status / 100)}xx` }, (performance.now() - started) / 1000);
       const level = status >= 500 ? 'error' : probePaths.has(c.req.path) ? 'debug' : 'info';
       log[level](
         {

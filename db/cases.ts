@@ -136,3 +136,20 @@ export async function secondsToNextDeadline(sql: Sql): Promise<number | null> {
     select extract(epoch from min(next_deadline_at) - now())::float8 as seconds from cases where status <> 'closed'`;
   return row?.seconds ?? null;
 }
+
+/** Metrics: cases ever opened and those ended, by type. */
+export async function countCasesOpenedClosedByType(sql: Sql): Promise<{ type: string; opened: number; closed: number }[]> {
+  return sql<{ type: string; opened: number; closed: number }[]>`
+    select type, count(*)::int as opened,
+           (count(*) filter (where status in ('closed', 'completed', 'cancelled', 'withdrawn', 'refused', 'overran')))::int as closed
+    from cases group by type order by type`;
+}
+
+/** Metrics (C9): SLA warnings and breaches recorded, by case type, clock and kind. */
+export async function countSlaEvents(sql: Sql): Promise<{ type: string; clock: string; kind: string; count: number }[]> {
+  return sql<{ type: string; clock: string; kind: string; count: number }[]>`
+    select c.type, coalesce(e.data->>'clock', '') as clock, substr(e.type, 5) as kind, count(*)::int as count
+    from case_events e join cases c on c.case_id = e.case_id
+    where e.type in ('sla.warned', 'sla.breached')
+    group by 1, 2, 3 order by 1, 2, 3`;
+}

@@ -77,7 +77,16 @@ try {
   console.log(`  migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}; demo customers added: ${newCustomers}`);
 
   const apiKeys = env.PLEDGE_API_KEYS ?? devApiKeys;
-  const childEnv = { ...process.env, DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, PLEDGE_API_KEYS: apiKeys, PORT: String(env.PORT) };
+  // The worker's SDK metrics (Prometheus) next to the API's port: 9464 beside 3000.
+  const workerMetricsAddress = process.env.PLEDGE_WORKER_METRICS_ADDRESS ?? `127.0.0.1:${9464 + env.PORT - 3000}`;
+  const childEnv = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    PLEDGE_API_KEYS: apiKeys,
+    PORT: String(env.PORT),
+    PLEDGE_WORKER_METRICS_ADDRESS: workerMetricsAddress,
+  };
   step('worker and API');
   launch('worker', 'worker/main.ts', childEnv);
   launch('api', 'api/server.ts', childEnv);

@@ -14,7 +14,13 @@ const log = logger.child({ component: 'worker' });
 const payloadCodec = payloadCodecFromEnv();
 // The SDK's lines, workflow and activity logs included, go out as JSON through the same logger. Its
 // signal handling is off: SIGTERM below drains the dispatcher alongside the worker.
-Runtime.install({ logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL), forwardTemporalLogs(log)), shutdownSignals: [] });
+// The SDK's own worker metrics (task latency, schedule-to-start, sticky cache…) for Prometheus to scrape.
+const workerMetricsAddress = process.env.PLEDGE_WORKER_METRICS_ADDRESS ?? 'off';
+Runtime.install({
+  logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL), forwardTemporalLogs(log)),
+  shutdownSignals: [],
+  ...(workerMetricsAddress === 'off' ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: workerMetricsAddress } } } }),
+});
 const sql = postgres(requireDatabaseUrl(env), { onnotice: () => {} });
 const temporalOptions = temporalConnectionOptions(env);
 const connection = await NativeConnection.connect(temporalOptions);

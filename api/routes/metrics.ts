@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { Gauge, Registry, type Metric } from 'prom-client';
 import type postgres from 'postgres';
-import { countCasesByTypeStatusPriority, countOpenBreachedCasesByType, secondsToNextDeadline } from '../../db/cases';
+import { countCasesByTypeStatusPriority, countCasesOpenedClosedByType, countOpenBreachedCasesByType, countSlaEvents, secondsToNextDeadline } from '../../db/cases';
 import { countNotificationsByChannelStatus, deliveryLatencyBuckets, outboxQueue } from '../../db/notifications';
 import { requireRole } from '../auth';
 import { authFailures, blockedClients } from '../auth-throttle';
+import { requestDuration } from '../request-log';
 import type { ApiDeps } from '../deps';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
@@ -76,6 +77,37 @@ function caseMetrics(sql: postgres.Sql): Registry {
   });
   registry.registerMetric(deliveryLatencyHistogram(sql));
   registry.registerMetric(authFailures);
+  registry.registerMetric(requestDuration);
+  new Gauge({
+    name: 'pledge_cases_opened',
+    help: 'Cases ever opened, by type (the read model; rises like a counter)',
+    labelNames: ['type'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await countCasesOpenedClosedByType(sql)) this.set({ type: row.type }, row.opened);
+    },
+  });
+  new Gauge({
+    name: 'pledge_cases_closed',
+    help: 'Cases closed (or otherwise ended), by type',
+    labelNames: ['type'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await countCasesOpenedClosedByType(sql)) this.set({ type: row.type }, row.closed);
+    },
+  });
+  new Gauge({
+    name: 'pledge_sla_events',
+    help: 'C9: SLA warnings and breaches ever recorded, by case type, clock and kind',
+    labelNames: ['type', 'clock', 'kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await countSlaEvents(sql)) this.set({ type: row.type, clock: row.clock, kind: row.kind }, row.count);
+    },
+  });
   registry.registerMetric(blockedClients);
   return registry;
 }
