@@ -1,6 +1,7 @@
 #!/bin/sh
-# One-shot run by the temporal-admin-tools service: registers Pledge's custom
-# search attributes (workflows/search-attributes.ts) in the Pledge namespace.
+# One-shot run by the temporal-admin-tools service: creates the Pledge namespace
+# (retention TEMPORAL_NAMESPACE_RETENTION, 30d) unless it exists, then registers
+# Pledge's custom search attributes (workflows/search-attributes.ts) in it.
 # Idempotent: an attribute that already exists with the right type counts as
 # done; one that exists with another type fails the run.
 set -eu
@@ -25,9 +26,12 @@ has_attribute() {
       END { exit(found ? 0 : 1) }'
 }
 
-# auto-setup registers the namespace asynchronously once the server is up.
+RETENTION="${TEMPORAL_NAMESPACE_RETENTION:-30d}"
+
+# The server answers a little after its port opens: retry the create until it is in place.
 i=0
-until temporal operator namespace describe --address "$ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1; do
+until temporal operator namespace describe --address "$ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1 ||
+  temporal operator namespace create --address "$ADDRESS" -n "$NAMESPACE" --retention "$RETENTION" >/dev/null 2>&1; do
   i=$((i + 1))
   if [ "$i" -ge "$ATTEMPTS" ]; then
     log "namespace '$NAMESPACE' at $ADDRESS not available after $ATTEMPTS attempts" >&2

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs once, when the postgres container initialises an empty data volume
 # (docker-entrypoint-initdb.d). The superuser (POSTGRES_USER, "temporal") owns
-# Temporal's databases, which temporal auto-setup creates itself; this adds the
+# Temporal's databases, which the temporal-schema one-shot creates; this adds the
 # unprivileged role and database the Pledge services use.
 # Changing PLEDGE_DB_PASSWORD later does not touch an existing volume: ALTER ROLE by hand.
 set -eu
