@@ -5,6 +5,7 @@ import { correctCustomer, eraseCustomer } from '../db/data-requests';
 import { finishPurgeRun, purgeExpiredPage, startPurgeRun, type PurgeRun } from '../db/purge';
 import type { CorrectionResult, DataRequestEffect, ErasureResult } from '../domain/data-request-case';
 import type { ExportResult } from '../domain/termination-case';
+import { whileHeartbeating } from './heartbeat';
 
 // The side effects of data-subject requests (D3) and of the retention purge (D2), each keyed so a
 // retry does it once: the export (the termination's), the correction, the deletion; a purge run's
@@ -25,21 +26,21 @@ export function createDataRequestActivities(sql: postgres.Sql) {
   return {
     /** D3 (access): the customer's data as one JSON file, the same export a termination makes; a retry answers the same file. */
     async exportForDataRequest(input: EffectInput<'export'>): Promise<ExportResult> {
-      const record = await writeCustomerExport(sql, { caseId: input.caseId, customerId: input.customerId, n: input.n, purpose: 'requested', createdAt: input.at });
+      const record = await whileHeartbeating(() => writeCustomerExport(sql, { caseId: input.caseId, customerId: input.customerId, n: input.n, purpose: 'requested', createdAt: input.at }));
       if (!record) throw unknownCustomer(input.customerId);
       return { n: record.n, path: record.path, sha256: record.sha256, sizeBytes: record.sizeBytes, createdAt: record.createdAt };
     },
 
     /** D3 (correction), D1: the customer's fields changed once, old → new recorded. */
     async correctCustomerData(input: EffectInput<'correct'>): Promise<CorrectionResult> {
-      const result = await correctCustomer(sql, input);
+      const result = await whileHeartbeating(() => correctCustomer(sql, input));
       if (!result) throw unknownCustomer(input.customerId);
       return result;
     },
 
     /** D3 (deletion): anonymised, or refused under a legal hold, or deferred while open cases need the data. */
     async eraseCustomerData(input: EffectInput<'erase'>): Promise<ErasureResult> {
-      const result = await eraseCustomer(sql, input);
+      const result = await whileHeartbeating(() => eraseCustomer(sql, input));
       if (!result) throw unknownCustomer(input.customerId);
       return result;
     },

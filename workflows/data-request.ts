@@ -9,6 +9,8 @@ export type { DataRequestInput, DataRequestOutcome } from '../domain/data-reques
 type Activities = ReturnType<typeof createActivities>;
 const { exportForDataRequest, correctCustomerData, eraseCustomerData } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  // The activities heartbeat while they run: one cut off by a dying worker is retried within 30 s, not 5 minutes.
+  heartbeatTimeout: '30 seconds',
   // Past this the runtime records the failure and tries again later (dataRequestEffectAttempts), then staff `complete`.
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DataError', 'UnknownCustomer'] },

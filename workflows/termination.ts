@@ -8,7 +8,13 @@ export type { TerminationInput, TerminationOutcome } from '../domain/termination
 type Activities = ReturnType<typeof createActivities>;
 const retry = { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DataError', 'UnknownCustomer', 'ProvisioningRefused'] };
 
-const { exportCustomerData, deactivateCustomer, setLegalHold, deletePersonalData } = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '1 day', retry });
+// They heartbeat while they run: one cut off by a dying worker is retried within 30 s, not 2 minutes.
+const { exportCustomerData, deactivateCustomer, setLegalHold, deletePersonalData } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 day',
+  retry,
+});
 // The provisioning system is told in the background; its failures are recorded and retried by the runtime.
 const { notifyProvisioning } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', scheduleToCloseTimeout: '1 hour', retry });
 
