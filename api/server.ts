@@ -4,6 +4,7 @@ import { payloadCodecFromEnv, pledgeDataConverter } from '../codec/data-converte
 import { loadPseudonymKey } from '../codec/keys';
 import { loadPolicies, readEnv, requireDatabaseUrl } from '../config';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
+import { surviveKnownPostgresSocketRace } from '../observability/known-driver-faults';
 import { logger } from '../observability/logger';
 import { liveApiKeys } from './api-keys';
 import { createApp } from './app';
@@ -12,6 +13,7 @@ import { serveWithGracefulShutdown } from './serve';
 
 const env = readEnv();
 const log = logger.child({ component: 'api' });
+surviveKnownPostgresSocketRace(log);
 // D5: refuse to start in production without the payload and pseudonym keys, before anything connects.
 const payloadCodec = payloadCodecFromEnv();
 loadPseudonymKey(env);

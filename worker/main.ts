@@ -5,11 +5,13 @@ import { readEnv, requireDatabaseUrl } from '../config';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createDispatcher, createTransports } from '../notifications';
 import { startHeartbeat } from '../observability/heartbeat';
+import { surviveKnownPostgresSocketRace } from '../observability/known-driver-faults';
 import { forwardTemporalLogs, logger, temporalLogLevel } from '../observability/logger';
 import { createPledgeWorker } from './worker';
 
 const env = readEnv();
 const log = logger.child({ component: 'worker' });
+surviveKnownPostgresSocketRace(log);
 // D5: no keys in production, no start (codec/keys.ts).
 const payloadCodec = payloadCodecFromEnv();
 // The SDK's lines, workflow and activity logs included, go out as JSON through the same logger. Its
