@@ -44,9 +44,22 @@ export class TooManyFailures extends Error {
   }
 }
 
+/**
+ * A positive whole number from the environment, or `fallback`. PLEDGE_AUTH_SLOW_AFTER and
+ * PLEDGE_AUTH_BLOCK_AFTER exist for tools that fail authentication on purpose, such as the API
+ * fuzz run (scripts/fuzz-api.sh); deployments keep the defaults.
+ */
+function countFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not '${raw}'`);
+  return value;
+}
+
 export function createAuthThrottle(options: AuthThrottleOptions = {}): AuthThrottle {
-  const slowAfter = options.slowAfter ?? 5;
-  const blockAfter = options.blockAfter ?? 20;
+  const slowAfter = options.slowAfter ?? countFromEnv('PLEDGE_AUTH_SLOW_AFTER', 5);
+  const blockAfter = options.blockAfter ?? countFromEnv('PLEDGE_AUTH_BLOCK_AFTER', 20);
   const windowMs = options.windowMs ?? 60_000;
   const blockMs = options.blockMs ?? 5 * 60_000;
   const maxDelayMs = options.maxDelayMs ?? 2_000;

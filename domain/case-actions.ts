@@ -1,6 +1,20 @@
 import type { z } from 'zod';
 import type { ActorRole } from './actors';
 
+/**
+ * What /openapi.json says of a text that is trimmed and must not be empty (`z.string().trim().min(1)`):
+ * it has a character other than white space. Metadata only, `.meta(nonBlank)`: what is accepted does not change.
+ */
+export const nonBlank = { pattern: '[^\\s\\uFEFF]' } as const;
+
+/**
+ * What /openapi.json says of an object whose `.refine` wants at least one of these arrays to have
+ * an item (e.g. the services or regions of a scope). Metadata only, `.meta(someItems(...))`.
+ */
+export function someItems(...keys: string[]) {
+  return { anyOf: keys.map((key) => ({ required: [key], properties: { [key]: { type: 'array', minItems: 1 } } })) };
+}
+
 /** One action of a case type: who may take it, from which statuses, and what input it needs. */
 export interface ActionRule<Status extends string> {
   roles: readonly ActorRole[];

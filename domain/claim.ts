@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ActionTable, ActionUnion } from './case-actions';
+import { nonBlank, type ActionTable, type ActionUnion } from './case-actions';
 import { remedyFor, type CompensationPolicy } from './compensation-policy';
 import { pastInstant } from './instants';
 
@@ -21,7 +21,7 @@ export const claimIntakeSchema = z
       .optional(),
     /** Without an incident: when the failure claimed for happened (the window counts from here). */
     eventAt: pastInstant(365).optional(),
-    reason: z.string().trim().min(1).max(2000),
+    reason: z.string().trim().min(1).meta(nonBlank).max(2000),
     requestedRemedy: z.object({
       kind: z.enum(remedyKinds).default('service-credit'),
       /** Cents of credit or coupon value, or points; required without an incident. */
@@ -33,12 +33,13 @@ export const claimIntakeSchema = z
   .refine((claim) => claim.incidentId !== undefined || claim.requestedRemedy.amount !== undefined, {
     message: 'without an incident, say how much is claimed',
     path: ['requestedRemedy', 'amount'],
-  });
+  })
+  .meta({ anyOf: [{ required: ['incidentId'] }, { required: ['eventAt', 'requestedRemedy'], properties: { requestedRemedy: { required: ['amount'] } } }] });
 export type ClaimIntake = z.infer<typeof claimIntakeSchema>;
 
 /** P3: what a user says when claiming from the tracking page of an outage; who and which outage come from the code. */
 export const userClaimSchema = z.object({
-  reason: z.string().trim().min(1).max(2000),
+  reason: z.string().trim().min(1).meta(nonBlank).max(2000),
   requestedRemedy: z.object({ kind: z.enum(remedyKinds).default('service-credit'), amount: z.number().int().positive().max(10_000_000).optional() }).default({ kind: 'service-credit' }),
   evidence: z.string().max(5000).default(''),
 });
@@ -118,7 +119,7 @@ export function assessClaim(claim: Pick<ClaimIntake, 'incidentId' | 'eventAt' | 
 
 const supervisor = ['supervisor'] as const;
 const staff = ['agent', 'supervisor'] as const;
-const text = (max = 2000) => z.string().trim().min(1).max(max);
+const text = (max = 2000) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 export const claimActions = {
   approve: {

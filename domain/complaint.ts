@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ActionTable, ActionUnion } from './case-actions';
-import { pastInstant } from './instants';
+import { nonBlank, type ActionTable, type ActionUnion } from './case-actions';
+import { instantSince1970, pastInstant } from './instants';
 import { priorities, type Priority } from './priority';
 
 /** C1: every channel a complaint can arrive through. */
@@ -12,18 +12,21 @@ export type ComplaintCategory = (typeof complaintCategories)[number];
 export const complaintStatuses = ['received', 'acknowledged', 'awaiting-customer', 'preliminary-reported', 'resolved', 'disputed', 'referred', 'closed'] as const;
 export type ComplaintStatus = (typeof complaintStatuses)[number];
 
-export const complaintIntakeSchema = z.object({
-  customerId: z.string().min(1).max(64),
-  channel: z.enum(complaintChannels),
-  category: z.enum(complaintCategories),
-  priority: z.enum(priorities).optional(),
-  /** C5: a major (complex) issue owes a full response within 48 hours. */
-  major: z.boolean().default(false),
-  summary: z.string().trim().min(1).max(200),
-  description: z.string().max(5000).default(''),
-  /** When the user actually complained, if earlier than intake (e.g. an e-mail read later). */
-  receivedAt: pastInstant(365).optional(),
-});
+export const complaintIntakeSchema = z
+  .object({
+    customerId: z.string().min(1).max(64),
+    channel: z.enum(complaintChannels),
+    category: z.enum(complaintCategories),
+    priority: z.enum(priorities).optional(),
+    /** C5: a major (complex) issue owes a full response within 48 hours. */
+    major: z.boolean().default(false),
+    summary: z.string().trim().min(1).meta(nonBlank).max(200),
+    description: z.string().max(5000).default(''),
+    /** When the user actually complained, if earlier than intake (e.g. an e-mail read later). */
+    receivedAt: pastInstant(365).optional(),
+  })
+  // C2 (complaintPriorityRefusal, checked by the API): an account-security complaint is P1 or leaves the priority out.
+  .meta({ anyOf: [{ properties: { category: { enum: complaintCategories.filter((category) => category !== 'account-security') } } }, { properties: { priority: { const: 'P1' } } }] });
 export type ComplaintIntake = z.infer<typeof complaintIntakeSchema>;
 
 /** C2: an explicit priority from staff wins; account security defaults to P1; others to P3. */
@@ -47,7 +50,7 @@ const staff = ['agent', 'supervisor'] as const;
 const onBehalfOfUser = ['agent', 'supervisor', 'customer'] as const;
 const inProgress = ['received', 'acknowledged', 'awaiting-customer', 'preliminary-reported'] as const;
 const notClosed = [...inProgress, 'resolved', 'disputed', 'referred'] as const;
-const text = (max = 4000) => z.string().trim().min(1).max(max);
+const text = (max = 4000) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 /**
  * C13: every response states the problem as understood, the handling steps and the expected
@@ -61,7 +64,8 @@ const responseContent = {
 };
 const withResponse = <Shape extends z.ZodRawShape>(shape: Shape) => ({
   input: z.object({ ...shape, ...z.object(responseContent).partial().shape }),
-  request: z.object({ ...shape, ...responseContent }),
+  // New requests date the expected completion from 1970 on (instantSince1970); `input` keeps what was recorded.
+  request: z.object({ ...shape, ...responseContent, expectedCompletionAt: instantSince1970().describe('when the user can expect completion (C13)') }),
 });
 
 /** C2: account security is always handled first; staff may raise other priorities, never lower this one. */
@@ -158,12 +162,20 @@ export const complaintActions = {
   reclassify: {
     roles: staff,
     from: [...inProgress, 'disputed'],
-    input: z.object({
-      category: z.enum(complaintCategories).optional(),
-      priority: z.enum(priorities).optional(),
-      major: z.boolean().optional(),
-      reason: text(1000),
-    }),
+    input: z
+      .object({
+        category: z.enum(complaintCategories).optional(),
+        priority: z.enum(priorities).optional(),
+        major: z.boolean().optional(),
+        reason: text(1000),
+      })
+      // What /openapi.json says of reclassifyCheck (complaint-case.ts): something changes, and account security stays P1.
+      .meta({
+        allOf: [
+          { anyOf: [{ required: ['category'] }, { required: ['priority'] }, { required: ['major'] }] },
+          { anyOf: [{ properties: { category: { enum: complaintCategories.filter((category) => category !== 'account-security') } } }, { properties: { priority: { const: 'P1' } } }] },
+        ],
+      }),
     describe: 'change category, priority or major after intake; the clocks are derived again (C2, C3–C5)',
   },
   close: {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChannelConsent } from './channels';
 import { resolveLocale } from './notification-templates';
+import { nonBlank } from './case-actions';
 
 // D4: consent per purpose and per channel, each answer recorded with its time and source. The
 // `service-notices` answers are the per-channel consents the outbox reads (customers.consents);
@@ -19,11 +20,12 @@ const answers = z.object({ sms: z.boolean().optional(), email: z.boolean().optio
 
 /** PUT /v1/customers/{id}/consents: the answers given, and where (the form, call or letter they came from). */
 export const consentChangeSchema = z.object({
-  source: z.string().trim().min(1).max(200),
+  source: z.string().trim().min(1).meta(nonBlank).max(200),
   consents: z
     .object(Object.fromEntries(consentPurposes.map((purpose) => [purpose, answers.optional()])) as Record<ConsentPurpose, z.ZodOptional<typeof answers>>)
     .strict()
-    .refine((consents) => Object.values(consents).some((channels) => channels && Object.keys(channels).length > 0), 'give at least one answer: { "<purpose>": { "<channel>": true|false } }'),
+    .refine((consents) => Object.values(consents).some((channels) => channels && Object.keys(channels).length > 0), 'give at least one answer: { "<purpose>": { "<channel>": true|false } }')
+    .meta({ anyOf: consentPurposes.map((purpose) => ({ required: [purpose], properties: { [purpose]: { minProperties: 1 } } })) }),
 });
 export type ConsentChange = z.infer<typeof consentChangeSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ActionTable, ActionUnion } from './case-actions';
+import { nonBlank, type ActionTable, type ActionUnion } from './case-actions';
 import { pastInstant } from './instants';
 
 // Data-subject requests (D3): a user asks to see, correct or delete the personal data Pledge holds
@@ -48,7 +48,7 @@ export const dataRequestPolicyOverridesSchema = z.object({
     .optional(),
 });
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 /** Who the requester proved to be, and how; recorded as its own event (D1, D3). */
 export const verificationSchema = z
@@ -58,7 +58,8 @@ export const verificationSchema = z
     reference: text(200).describe('What was checked: document type and last digits, the login session, the code sent'),
     verifiedBy: text(120).optional().describe('The staff member who confirmed the identity'),
   })
-  .refine((verification) => verification.status === 'pending' || verification.verifiedBy !== undefined, { message: 'say who verified the identity', path: ['verifiedBy'] });
+  .refine((verification) => verification.status === 'pending' || verification.verifiedBy !== undefined, { message: 'say who verified the identity', path: ['verifiedBy'] })
+  .meta({ anyOf: [{ required: ['status'], properties: { status: { const: 'pending' } } }, { required: ['verifiedBy'] }] });
 export type Verification = z.infer<typeof verificationSchema>;
 
 /** The customer fields a correction may change (D3): the personal data Pledge holds. */
@@ -76,7 +77,8 @@ export const customerChangesSchema = z
       .optional(),
   })
   .strict()
-  .refine((changes) => Object.values(changes).some((value) => value !== undefined), { message: `name at least one of ${correctableFields.join(', ')}` });
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), { message: `name at least one of ${correctableFields.join(', ')}` })
+  .meta({ minProperties: 1 });
 export type CustomerChanges = z.infer<typeof customerChangesSchema>;
 
 /** POST /v1/data-requests. */
@@ -92,7 +94,13 @@ export const dataRequestIntakeSchema = z
     note: z.string().trim().max(2000).optional(),
   })
   .refine((intake) => intake.kind !== 'correction' || intake.changes !== undefined, { message: 'a correction says what to change', path: ['changes'] })
-  .refine((intake) => intake.kind === 'correction' || intake.changes === undefined, { message: 'only a correction takes changes', path: ['changes'] });
+  .refine((intake) => intake.kind === 'correction' || intake.changes === undefined, { message: 'only a correction takes changes', path: ['changes'] })
+  .meta({
+    oneOf: [
+      { required: ['kind', 'changes'], properties: { kind: { const: 'correction' } } },
+      { properties: { kind: { enum: dataRequestKinds.filter((kind) => kind !== 'correction') }, changes: false } },
+    ],
+  });
 export type DataRequestIntake = z.infer<typeof dataRequestIntakeSchema>;
 
 /** One changed field, as the correction event records it (D1: old → new). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from './actors';
-import type { ActionTable, ActionUnion } from './case-actions';
-import { pastInstant } from './instants';
+import { nonBlank, someItems, type ActionTable, type ActionUnion } from './case-actions';
+import { instantSince1970, pastInstant } from './instants';
 
 /** O3: SEV1 is the worst. */
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
@@ -165,13 +165,14 @@ export const incidentCaseIdSchema = z
 
 const scopeSchema = z
   .object({
-    services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
-    regions: z.array(z.string().trim().min(1).max(64)).max(200).default([]),
+    services: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(50).default([]),
+    regions: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(200).default([]),
   })
-  .refine((scope) => scope.services.length > 0 || scope.regions.length > 0, { message: 'name at least one service or region', path: ['services'] });
+  .refine((scope) => scope.services.length > 0 || scope.regions.length > 0, { message: 'name at least one service or region', path: ['services'] })
+  .meta(someItems('services', 'regions'));
 
 export const manualIncidentSchema = z.object({
-  title: z.string().trim().min(1).max(200),
+  title: z.string().trim().min(1).meta(nonBlank).max(200),
   description: z.string().max(5000).default(''),
   severity: z.enum(severities).default(defaultSeverity),
   /** O4: when the outage started; the 2-hour notice counts from here. Defaults to now. */
@@ -181,7 +182,7 @@ export const manualIncidentSchema = z.object({
 export type ManualIncident = z.infer<typeof manualIncidentSchema>;
 
 const staff = ['agent', 'supervisor'] as const;
-const text = (max = 4000) => z.string().trim().min(1).max(max);
+const text = (max = 4000) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 export const incidentActions = {
   classify: {
@@ -218,6 +219,8 @@ export const incidentActions = {
     roles: staff,
     from: ['open'],
     input: z.object({ summary: text(), endedAt: z.iso.datetime({ offset: true }).optional() }),
+    // New requests date the end from 1970 on (instantSince1970); `input` keeps what was recorded.
+    request: z.object({ summary: text(), endedAt: instantSince1970().optional() }),
     describe: 'service is restored (O7): recovery notice and remedies to every affected user',
   },
   'approve-remedies': {

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { systemActor, type Actor } from './actors';
-import { allowedActions, type ActionTable, type ActionUnion } from './case-actions';
+import { allowedActions, type ActionTable, type ActionUnion, nonBlank, someItems } from './case-actions';
 import { isoOrNull } from './case-clocks';
 import { event, joinSteps, noStep, type CaseContext, type CaseDefinition, type CaseStateBase, type EffectOutcome, type Step } from './case-definition';
 import type { CaseState } from './case-state';
@@ -25,10 +25,11 @@ export interface RenewalPolicy {
 
 export const defaultRenewalPolicy: RenewalPolicy = { version: 'renewal/2026.1', daysBefore: [30, 7], sendAtLocalTime: '10:00', fanoutPageSize: 1000 };
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).meta(nonBlank).max(max);
 const segmentSchema = z
-  .object({ services: z.array(z.string().trim().min(1).max(64)).max(50).default([]), regions: z.array(z.string().trim().min(1).max(64)).max(200).default([]) })
-  .refine((segment) => segment.services.length > 0 || segment.regions.length > 0, { message: 'name at least one service or region', path: ['services'] });
+  .object({ services: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(50).default([]), regions: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(200).default([]) })
+  .refine((segment) => segment.services.length > 0 || segment.regions.length > 0, { message: 'name at least one service or region', path: ['services'] })
+  .meta(someItems('services', 'regions'));
 
 /** POST /v1/renewal-notices: one customer or a segment, and what their notice states (N4). */
 export const renewalIntakeSchema = z
@@ -46,10 +47,12 @@ export const renewalIntakeSchema = z
       .min(1)
       .max(10)
       .refine((days) => new Set(days).size === days.length, 'each day once')
+      .meta({ uniqueItems: true })
       .optional()
       .describe('Days before the renewal date a notice goes out; default [30, 7]'),
   })
-  .refine((notice) => (notice.customerId === undefined) !== (notice.segment === undefined), { message: 'give either customerId or segment', path: ['customerId'] });
+  .refine((notice) => (notice.customerId === undefined) !== (notice.segment === undefined), { message: 'give either customerId or segment', path: ['customerId'] })
+  .meta({ oneOf: [{ required: ['customerId'] }, { required: ['segment'] }] });
 export type RenewalIntake = z.infer<typeof renewalIntakeSchema>;
 
 export const renewalStatuses = ['scheduled', 'completed', 'cancelled'] as const;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ActorRole } from './actors';
-import type { ActionTable, ActionUnion } from './case-actions';
+import { nonBlank, someItems, type ActionTable, type ActionUnion } from './case-actions';
 import type { IncidentScope } from './incident';
 import { formatDateTime, type Locale, type TemplateId } from './notification-templates';
 import { changeWords } from './templates/change';
@@ -39,7 +39,7 @@ const hourMs = 3_600_000;
 const pastToleranceMs = 60_000;
 
 const instant = z.iso.datetime({ offset: true });
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 export const downtimeWindowSchema = z
   .object({ startsAt: instant, endsAt: instant })
@@ -51,12 +51,13 @@ export const emergencySchema = z.object({ justification: text(2000) });
 
 const impactSchema = z
   .object({
-    services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
-    regions: z.array(z.string().trim().min(1).max(64)).max(200).default([]),
+    services: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(50).default([]),
+    regions: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(200).default([]),
     /** The expected interruption; null when users lose no service (a tariff or terms change). */
     downtime: downtimeWindowSchema.nullable().default(null),
   })
-  .refine((impact) => impact.services.length > 0 || impact.regions.length > 0, { message: 'name at least one service or region', path: ['services'] });
+  .refine((impact) => impact.services.length > 0 || impact.regions.length > 0, { message: 'name at least one service or region', path: ['services'] })
+  .meta(someItems('services', 'regions'));
 
 /** POST /v1/service-changes: a planned change and everything its notice must say (N2). */
 export const serviceChangeIntakeSchema = z

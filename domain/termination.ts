@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { ActionTable, ActionUnion } from './case-actions';
+import { nonBlank, type ActionTable, type ActionUnion } from './case-actions';
 import { clockSkewToleranceMs } from './instants';
 
 // Termination of service (T1–T7): who may end a service and when, what the notice must say, and
@@ -21,11 +21,12 @@ export type TerminationStatus = (typeof terminationStatuses)[number];
 /** How users reach the provider about the termination (T2); shown in every message. */
 export const terminationContactsSchema = z
   .object({
-    phone: z.string().trim().min(1).max(40).optional(),
+    phone: z.string().trim().min(1).meta(nonBlank).max(40).optional(),
     email: z.email().max(200).optional(),
     url: z.url().max(500).optional(),
   })
-  .refine((contacts) => contacts.phone !== undefined || contacts.email !== undefined || contacts.url !== undefined, { message: 'give at least one of phone, email or url' });
+  .refine((contacts) => contacts.phone !== undefined || contacts.email !== undefined || contacts.url !== undefined, { message: 'give at least one of phone, email or url' })
+  .meta({ anyOf: [{ required: ['phone'] }, { required: ['email'] }, { required: ['url'] }] });
 export type TerminationContacts = z.infer<typeof terminationContactsSchema>;
 
 /** The termination figures of a deployment; the version is pinned into each case when it opens. */
@@ -67,7 +68,7 @@ export const terminationIntakeSchema = z
   .object({
     customerId: z.string().min(1).max(64),
     initiatedBy: z.enum(terminationInitiators),
-    reason: z.string().trim().min(1).max(2000),
+    reason: z.string().trim().min(1).meta(nonBlank).max(2000),
     /** Provider: at least 30 days after the notice (T1). Customer: any time they choose, now when left out (T5). */
     effectiveAt: z.iso.datetime({ offset: true }).optional(),
     contacts: terminationContactsSchema.optional(),
@@ -75,7 +76,8 @@ export const terminationIntakeSchema = z
   .refine((intake) => intake.initiatedBy === 'customer' || intake.effectiveAt !== undefined, {
     message: 'a provider-initiated termination needs its effective date, at least 30 days after the notice (T1)',
     path: ['effectiveAt'],
-  });
+  })
+  .meta({ anyOf: [{ properties: { initiatedBy: { const: 'customer' } } }, { required: ['effectiveAt'] }] });
 export type TerminationIntake = z.infer<typeof terminationIntakeSchema>;
 
 const dayMs = 24 * 3600_000;
@@ -152,7 +154,7 @@ export function messageTime(atMs: number, timeZone: string): string {
 const staff = ['agent', 'supervisor'] as const;
 const supervisor = ['supervisor'] as const;
 const open = ['scheduled', 'terminated'] as const;
-const text = (max = 2000) => z.string().trim().min(1).max(max);
+const text = (max = 2000) => z.string().trim().min(1).meta(nonBlank).max(max);
 
 export const terminationActions = {
   'request-export': {

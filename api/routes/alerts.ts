@@ -14,20 +14,30 @@ import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
-import { clockSkewToleranceMs } from '../../domain/instants';
+import { clockSkewToleranceMs, instantSince1970 } from '../../domain/instants';
 import { pinnedIncidentTerms, yearIn } from './incidents';
 
-const labelSet = z.record(z.string().max(200), z.string().max(2000));
+const labelSet = z.record(z.string().max(200), z.string().max(2000)).meta({ propertyNames: { maxLength: 200 } });
 // Go's zero time: what Alertmanager (and Grafana) send as endsAt for an alert with no end yet.
 const goZeroTime = /^0001-01-01T00:00:00/;
 
 /** The alert fields Pledge reads, the same in Alertmanager's and Grafana's webhooks. */
 const alertFields = {
   status: z.enum(['firing', 'resolved']),
-  labels: labelSet.refine((labels) => Object.keys(labels).length > 0, 'an alert needs at least one label'),
+  labels: labelSet.refine((labels) => Object.keys(labels).length > 0, 'an alert needs at least one label').meta({ minProperties: 1 }),
   annotations: labelSet.default({}),
-  startsAt: z.iso.datetime({ offset: true }),
-  endsAt: z.union([z.iso.datetime({ offset: true }), z.literal('')]).default(''),
+  // From 1970 on (Unix time; alert sources send Unix timestamps); an end may also be empty or Go's zero time (no end yet).
+  startsAt: instantSince1970(),
+  endsAt: z
+    .union([
+      instantSince1970(),
+      z.literal(''),
+      z.iso
+        .datetime({ offset: true })
+        .regex(goZeroTime)
+        .meta({ pattern: `${goZeroTime.source}(?:\\.0+)?Z$` }),
+    ])
+    .default(''),
   generatorURL: z.string().max(2000).optional(),
   fingerprint: z.string().min(1).max(128),
 };
@@ -47,6 +57,18 @@ const alertGroupFields = <Alert extends z.ZodType>(alert: Alert) => ({
   alerts: z.array(alert).min(1),
 });
 
+/**
+ * What /openapi.json says of checkAlertTimes: a resolved alert has an end time (not Go's zero time).
+ * That startsAt is not in the future and endsAt not before startsAt depends on the clock and on two
+ * fields' values, which JSON Schema cannot state; they are refused with 422 naming the field.
+ */
+const resolvedHasEnd = {
+  anyOf: [
+    { properties: { status: { const: 'firing' } } },
+    { required: ['endsAt'], properties: { endsAt: { type: 'string', format: 'date-time', minLength: 1, not: { pattern: goZeroTime.source } } } },
+  ],
+};
+
 /** Checks across fields of every alert: no start in the future, a resolved alert has a sane end. */
 function checkAlertTimes(payload: { alerts: { status: 'firing' | 'resolved'; startsAt: string; endsAt: string }[] }, context: z.RefinementCtx) {
   const nowMs = Date.now();
@@ -60,25 +82,33 @@ function checkAlertTimes(payload: { alerts: { status: 'firing' | 'resolved'; sta
   });
 }
 
+const exampleAlert = { status: 'firing', labels: { alertname: 'LinkDown', service: 'broadband', region: 'shanghai-pudong' }, startsAt: '2026-11-28T08:00:00Z', fingerprint: 'a1b2c3d4' };
+
 /** Prometheus Alertmanager's webhook payload, version 4. */
 const alertmanagerPayloadSchema = z
   .object({
     version: z.literal('4', { message: "only Alertmanager webhook payload version '4' is understood" }),
-    ...alertGroupFields(z.object(alertFields)),
+    ...alertGroupFields(z.object(alertFields).meta(resolvedHasEnd)),
   })
   .superRefine(checkAlertTimes)
-  .openapi('AlertmanagerWebhook');
+  .openapi('AlertmanagerWebhook', { example: { version: '4', groupKey: '{}:{alertname="LinkDown"}', status: 'firing', alerts: [exampleAlert] } });
 
-const grafanaAlertSchema = z.object({
-  ...alertFields,
-  silenceURL: z.string().max(16000).optional(),
-  dashboardURL: z.string().max(2000).optional(),
-  panelURL: z.string().max(2000).optional(),
-  imageURL: z.string().max(2000).optional(),
-  /** The rule's query and expression values at evaluation time; null when there are none. */
-  values: z.record(z.string().max(200), z.number().nullable()).nullable().optional(),
-  valueString: z.string().max(100_000).optional(),
-});
+const grafanaAlertSchema = z
+  .object({
+    ...alertFields,
+    silenceURL: z.string().max(16000).optional(),
+    dashboardURL: z.string().max(2000).optional(),
+    panelURL: z.string().max(2000).optional(),
+    imageURL: z.string().max(2000).optional(),
+    /** The rule's query and expression values at evaluation time; null when there are none. */
+    values: z
+      .record(z.string().max(200), z.number().nullable())
+      .meta({ propertyNames: { maxLength: 200 } })
+      .nullable()
+      .optional(),
+    valueString: z.string().max(100_000).optional(),
+  })
+  .meta(resolvedHasEnd);
 
 /** Grafana unified alerting's webhook contact point payload, version 1 (Alertmanager's, plus Grafana's fields). */
 const grafanaPayloadSchema = z
@@ -91,7 +121,7 @@ const grafanaPayloadSchema = z
     message: z.string().max(1_000_000).optional(),
   })
   .superRefine(checkAlertTimes)
-  .openapi('GrafanaWebhook');
+  .openapi('GrafanaWebhook', { example: { version: '1', groupKey: '{}:{alertname="LinkDown"}', status: 'firing', alerts: [exampleAlert] } });
 
 const incidentRefSchema = z.object({ caseId: z.string(), workflowId: z.string(), created: z.boolean() }).openapi('IncidentRef');
 

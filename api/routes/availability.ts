@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps';
 import { errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
+import { nonBlank } from '../../domain/case-actions';
 
 const availabilitySchema = z
   .object({
@@ -32,12 +33,12 @@ const getAvailability = createRoute({
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: {
     query: z.object({
-      service: z.string().trim().min(1).max(64).openapi({ example: 'broadband' }),
+      service: z.string().trim().min(1).meta(nonBlank).max(64).openapi({ example: 'broadband' }),
       month: z
         .string()
         .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM')
         .openapi({ example: '2026-11' }),
-      region: z.string().trim().min(1).max(64).optional().openapi({ description: 'Only outages that reached this region' }),
+      region: z.string().trim().min(1).meta(nonBlank).max(64).optional().openapi({ description: 'Only outages that reached this region' }),
     }),
   },
   responses: {

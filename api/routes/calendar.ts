@@ -10,7 +10,12 @@ import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+// Declared as what the route accepts: a real date (zod's ISO date pattern: no 2027-02-30, 02-29 in leap years only).
+// That it lies in the year of the path is checked by the route (422) and cannot be said in JSON Schema.
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
+  .meta({ format: 'date', pattern: z.toJSONSchema(z.iso.date()).pattern });
 
 const calendarSchema = z
   .object({

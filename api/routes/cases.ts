@@ -5,7 +5,7 @@ import { listCaseEvents } from '../../db/case-events';
 import { findRecordedCaseState, listCases } from '../../db/cases';
 import { caseTypeOfCaseId, caseTypes } from '../../domain/case-types';
 import { priorities } from '../../domain/priority';
-import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader, type NamedActionRules } from '../actions';
+import { actionBodySchema, actionCaseIdSchema, actionNeedsInput, actionsByName, claimActionKey, idempotencyKeyHeader, type NamedActionRules } from '../actions';
 import type { Sql } from '../../db/sql';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
@@ -33,6 +33,15 @@ const caseSummarySchema = z
   })
   .openapi('CaseSummary');
 
+/**
+ * A page's position: the last case's openedAt in milliseconds since 1970 (up to 13 digits: before
+ * 2286) and its case number. Every string of this shape is a position, so the pattern in
+ * /openapi.json says exactly which cursors are accepted.
+ */
+const cursorPattern = /^([0-9]{1,13})_([A-Za-z0-9-]{1,64})$/;
+/** An empty cursor is the first page, as no cursor. */
+const cursorParameterPattern = `^$|${cursorPattern.source}`;
+
 const listCasesRoute = createRoute({
   method: 'get',
   path: '/v1/cases',
@@ -48,7 +57,11 @@ const listCasesRoute = createRoute({
       customerId: z.string().max(64).optional(),
       breached: z.enum(['true', 'false']).optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),
-      cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
+      cursor: z
+        .string()
+        .max(200)
+        .optional()
+        .openapi({ description: 'nextCursor of the previous page: `<openedAt in ms since 1970>_<case number>`', pattern: cursorParameterPattern, example: '1795888657490_CMP-2026-000042' }),
     }),
   },
   responses: {
@@ -99,17 +112,19 @@ const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
     // The staff roles some case type lets take this action; each type's own table narrows it further.
     middleware: [requireRole(...staffRolesOf(rules))] as const,
     request: {
-      params: caseIdParams,
+      params: z.object({ caseId: actionCaseIdSchema(rules) }),
       headers: idempotencyKeyHeader,
-      body: { required: false, content: { 'application/json': { schema: actionBodySchema(rules) } } },
+      body: { required: actionNeedsInput(rules), content: { 'application/json': { schema: actionBodySchema(name, rules) } } },
     },
     responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422, 500]) },
   }),
 );
 
+// Not in /openapi.json: every request it takes is refused (the named routes above are the actions).
 const unknownAction = createRoute({
   method: 'post',
   path: '/v1/cases/{caseId}/actions/{action}',
+  hide: true,
   tags: ['actions'],
   summary: 'Any other action name is refused with 422 and the list of known actions',
   security: bearer,
@@ -214,15 +229,11 @@ function actionTableOf(caseId: string) {
 }
 
 function encodeCursor(openedAt: string, caseId: string): string {
-  return Buffer.from(JSON.stringify([openedAt, caseId])).toString('base64url');
+  return `${Date.parse(openedAt)}_${caseId}`;
 }
 
 function decodeCursor(cursor: string): { openedAt: string; caseId: string } {
-  try {
-    const [openedAt, caseId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (typeof openedAt === 'string' && typeof caseId === 'string') return { openedAt, caseId };
-  } catch {
-    // fall through to the 422 below
-  }
-  throw new ApiError(422, 'invalid_request', 'invalid cursor', [{ field: 'query.cursor', message: 'pass nextCursor from the previous page unchanged' }]);
+  const match = cursorPattern.exec(cursor);
+  if (!match) throw new ApiError(422, 'invalid_request', 'invalid cursor', [{ field: 'query.cursor', message: 'pass nextCursor from the previous page unchanged' }]);
+  return { openedAt: new Date(Number(match[1])).toISOString(), caseId: match[2]! };
 }

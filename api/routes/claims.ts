@@ -22,13 +22,23 @@ const createClaim = createRoute({
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same claim' }) }),
-    body: { required: true, content: { 'application/json': { schema: claimIntakeSchema.openapi('ClaimIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: claimIntakeSchema.openapi('ClaimIntake', {
+            example: { customerId: 'cust-000001', reason: 'No service for a day', requestedRemedy: { kind: 'service-credit', amount: 500 }, eventAt: '2026-11-27T08:00:00Z' },
+          }),
+        },
+      },
+    },
   },
   responses: {
     201: {
       description: 'The claim as recorded at intake: refused, approved and being paid, or awaiting approval with its decision deadline',
       content: { 'application/json': { schema: caseStateSchema } },
     },
+    409: { description: 'The customer was terminated and can open no new case (T4)', content: { 'application/json': { schema: errorBodySchema } } },
     422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
   },
 });

@@ -23,13 +23,23 @@ const createComplaint = createRoute({
     headers: z.object({
       'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same case' }),
     }),
-    body: { required: true, content: { 'application/json': { schema: complaintIntakeSchema.openapi('ComplaintIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: complaintIntakeSchema.openapi('ComplaintIntake', {
+            example: { customerId: 'cust-000001', channel: 'web', category: 'network-quality', summary: 'No signal since this morning' },
+          }),
+        },
+      },
+    },
   },
   responses: {
     201: {
       description: 'Opened: the case as recorded at intake, its deadlines running (or the same case again for a repeated Idempotency-Key)',
       content: { 'application/json': { schema: caseStateSchema } },
     },
+    409: { description: 'The customer was terminated and can open no new case (T4)', content: { 'application/json': { schema: errorBodySchema } } },
     422: { description: 'Invalid field', content: { 'application/json': { schema: errorBodySchema } } },
   },
 });

@@ -8,6 +8,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
+import { nonBlank } from '../../domain/case-actions';
 
 const customerIdParams = z.object({
   id: z
@@ -21,9 +22,12 @@ const hhmm = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'local time as 
 const consentInputSchema = z
   .object({
     granted: z.boolean(),
-    source: z.string().trim().min(1).max(200).openapi({ description: 'Where the customer gave or withdrew it', example: 'signup form v3' }),
+    source: z.string().trim().min(1).meta(nonBlank).max(200).openapi({ description: 'Where the customer gave or withdrew it', example: 'signup form v3' }),
   })
   .openapi('ChannelConsentInput');
+
+/** What Intl knows as IANA zones, as /openapi.json lists them (Intl also takes aliases and any letter case). */
+const timeZones = [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])].sort();
 
 const isTimeZone = (zone: string) => {
   try {
@@ -38,7 +42,7 @@ const isTimeZone = (zone: string) => {
 // what they are subscribed to.
 const customerBodySchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).meta(nonBlank).max(200),
     email: z.email().nullable().optional(),
     phone: z
       .string()
@@ -50,6 +54,7 @@ const customerBodySchema = z
       .min(1)
       .max(customerChannels.length)
       .refine((channels) => new Set(channels).size === channels.length, 'each channel at most once')
+      .meta({ uniqueItems: true })
       .default(['inbox'])
       .openapi({ description: 'Preferred channels, first choice first; the later ones are fallbacks. The in-app inbox always gets a copy.' }),
     consents: z
@@ -62,15 +67,42 @@ const customerBodySchema = z
       .nullable()
       .default(null)
       .openapi({ description: 'Non-urgent SMS and e-mail wait until the window ends; outage and termination notices do not', example: { from: '22:00', to: '08:00' } }),
-    timeZone: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Shanghai').default('Asia/Shanghai'),
+    timeZone: z.string().refine(isTimeZone, 'an IANA time zone, e.g. Asia/Shanghai').meta({ enum: timeZones }).default('Asia/Shanghai'),
     locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
-    plan: z.string().trim().min(1).max(64),
-    services: z.array(z.string().trim().min(1).max(64)).max(50).default([]),
-    region: z.string().trim().min(1).max(64),
+    plan: z.string().trim().min(1).meta(nonBlank).max(64),
+    services: z.array(z.string().trim().min(1).meta(nonBlank).max(64)).max(50).default([]),
+    region: z.string().trim().min(1).meta(nonBlank).max(64),
   })
   .refine((body) => !body.channels.includes('email') || Boolean(body.email), { message: 'the email channel needs an email address', path: ['email'] })
   .refine((body) => !body.channels.includes('sms') || Boolean(body.phone), { message: 'the sms channel needs a phone number', path: ['phone'] })
-  .openapi('CustomerInput');
+  .meta({
+    description:
+      "A channel in `channels` other than the inbox needs its address and the customer's granted consent (D4): in `consents`, or recorded before for this customer (then this body may leave it out).",
+    allOf: (['email', 'sms'] as const).map((channel) => ({
+      anyOf: [
+        { properties: { channels: { items: { enum: customerChannels.filter((other) => other !== channel) } } } },
+        {
+          required: [channel === 'email' ? 'email' : 'phone', 'consents'],
+          properties: {
+            [channel === 'email' ? 'email' : 'phone']: { type: 'string' },
+            consents: { required: [channel], properties: { [channel]: { properties: { granted: { const: true } } } } },
+          },
+        },
+      ],
+    })),
+  })
+  .openapi('CustomerInput', {
+    example: {
+      name: 'Li Wei',
+      email: 'li.wei@example.com',
+      phone: '+8613800138000',
+      channels: ['sms', 'inbox'],
+      consents: { sms: { granted: true, source: 'signup form v3' } },
+      plan: 'home-500',
+      services: ['broadband'],
+      region: 'shanghai-pudong',
+    },
+  });
 
 const consentSchema = z.object({ granted: z.boolean(), recordedAt: z.string(), source: z.string() }).openapi('ChannelConsent');
 

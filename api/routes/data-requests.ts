@@ -52,7 +52,16 @@ const createDataRequest = createRoute({
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same request' }) }),
-    body: { required: true, content: { 'application/json': { schema: dataRequestIntakeSchema.openapi('DataRequestIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: dataRequestIntakeSchema.openapi('DataRequestIntake', {
+            example: { customerId: 'cust-000001', kind: 'access', verification: { method: 'id-document', reference: 'ID card ending 1234', verifiedBy: 'agent-7' } },
+          }),
+        },
+      },
+    },
   },
   responses: {
     201: { description: 'The request as recorded at intake, with its D3 deadline', content: { 'application/json': { schema: caseStateSchema } } },

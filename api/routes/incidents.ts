@@ -34,7 +34,14 @@ const createIncident = createRoute({
     headers: z.object({
       'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same incident' }),
     }),
-    body: { required: true, content: { 'application/json': { schema: manualIncidentSchema.openapi('IncidentIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: manualIncidentSchema.openapi('IncidentIntake', { example: { title: 'Fibre cut in Pudong', severity: 'SEV2', scope: { services: ['broadband'], regions: ['shanghai-pudong'] } } }),
+        },
+      },
+    },
   },
   responses: {
     201: { description: 'Opened (or the same incident again for a repeated Idempotency-Key)', content: { 'application/json': { schema: caseStateSchema } } },

@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps';
 import { ApiError, errorBodySchema } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
+import { nonBlank } from '../../domain/case-actions';
 
 // Privacy (D2, D4): consent per purpose and channel with its history; legal holds, which stop the
 // retention purge and refuse deletion; the retention purge's runs.
@@ -45,7 +46,17 @@ const putConsents = createRoute({
     'Answers not named stay as they are. `service-notices` answers are the per-channel consents the outbox reads: without it a channel is not used, except for legally required notices (outage, termination, service-change notices), which go out anyway and say so.',
   security: bearer,
   middleware: [requireRole('agent', 'supervisor')] as const,
-  request: { params: customerIdParams, body: { required: true, content: { 'application/json': { schema: consentChangeSchema.openapi('ConsentChange') } } } },
+  request: {
+    params: customerIdParams,
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: consentChangeSchema.openapi('ConsentChange', { example: { source: 'signup form v3', consents: { 'service-notices': { sms: true, email: true }, marketing: { email: false } } } }),
+        },
+      },
+    },
+  },
   responses: {
     200: { description: 'The consents in force and their history', content: { 'application/json': { schema: consentsSchema.extend({ changed: z.array(consentRecordSchema) }) } } },
     ...errors([401, 403, 404, 422]),
@@ -73,7 +84,7 @@ const legalHoldSchema = z
   })
   .openapi('LegalHold');
 
-const reasonBody = z.object({ reason: z.string().trim().min(1).max(2000) }).openapi('LegalHoldReason');
+const reasonBody = z.object({ reason: z.string().trim().min(1).meta(nonBlank).max(2000) }).openapi('LegalHoldReason');
 
 const putLegalHold = createRoute({
   method: 'put',

@@ -18,7 +18,24 @@ const createRenewalNotice = createRoute({
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same notice' }) }),
-    body: { required: true, content: { 'application/json': { schema: renewalIntakeSchema.openapi('RenewalNoticeIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: renewalIntakeSchema.openapi('RenewalNoticeIntake', {
+            example: {
+              customerId: 'cust-000001',
+              service: 'Broadband 500M',
+              fees: '¥99.00 per month',
+              term: '12 months',
+              conditions: 'Cancel any time before the renewal date',
+              contacts: 'Call 10000',
+              renewalDate: '2030-01-01',
+            },
+          }),
+        },
+      },
+    },
   },
   responses: {
     201: { description: 'The renewal notice case (a service-change case whose details say kind: renewal) with its planned sends', content: { 'application/json': { schema: caseStateSchema } } },

@@ -19,7 +19,25 @@ const createServiceChange = createRoute({
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same change' }) }),
-    body: { required: true, content: { 'application/json': { schema: serviceChangeIntakeSchema.openapi('ServiceChangeIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: serviceChangeIntakeSchema.openapi('ServiceChangeIntake', {
+            example: {
+              changeType: 'maintenance',
+              title: 'Core router upgrade',
+              whatChanges: 'The core routers of Pudong get new software',
+              impact: { services: ['broadband'], regions: ['shanghai-pudong'], downtime: { startsAt: '2030-01-15T02:00:00+08:00', endsAt: '2030-01-15T04:00:00+08:00' } },
+              userAction: 'Nothing: the change is automatic',
+              contacts: 'Call 10000',
+              appealChannel: 'https://isp.example/appeal',
+              effectiveAt: '2030-01-15T02:00:00+08:00',
+            },
+          }),
+        },
+      },
+    },
   },
   responses: {
     201: { description: 'The change as recorded at intake (status scheduled; the notice is on its way to the affected users)', content: { 'application/json': { schema: caseStateSchema } } },

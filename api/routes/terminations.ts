@@ -59,7 +59,14 @@ const createTermination = createRoute({
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().openapi({ description: 'Retries with the same key return the same termination' }) }),
-    body: { required: true, content: { 'application/json': { schema: terminationIntakeSchema.openapi('TerminationIntake') } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: terminationIntakeSchema.openapi('TerminationIntake', { example: { customerId: 'cust-000002', initiatedBy: 'customer', reason: 'Moving abroad', contacts: { phone: '10000' } } }),
+        },
+      },
+    },
   },
   responses: {
     201: { description: 'The termination as recorded at intake: the notice sent, reminders and the effective date scheduled', content: { 'application/json': { schema: caseStateSchema } } },
@@ -96,7 +103,9 @@ const listOverdue = createRoute({
   responses: { 200: { description: 'Oldest due first', content: { 'application/json': { schema: z.object({ terminations: z.array(overdueSchema) }) } } }, ...errors([401, 403, 422]) },
 });
 
-const exportQuery = z.object({ n: z.coerce.number().int().min(1).optional().openapi({ description: 'Which export of the case; the newest when left out' }) });
+const exportQuery = z.object({
+  n: z.coerce.number().int().min(1).max(2_147_483_647).optional().openapi({ description: 'Which export of the case; the newest when left out' }),
+});
 
 const exportDocumentSchema = z
   .object({

@@ -16,7 +16,7 @@ import { caseTypeOfCaseId } from '../../domain/case-types';
 import { userClaimSchema, type UserClaim } from '../../domain/claim';
 import { defaultLocale, formatDateTime, resolveLocale, type Locale } from '../../domain/notification-templates';
 import { deadlineLabel, normalizeTrackingCode, statusLabel, trackedCase, trackingPageText, userNextStep, type TrackedCase } from '../../domain/tracking';
-import { actionBodySchema, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
+import { actionBodySchema, actionNeedsInput, actionsByName, claimActionKey, idempotencyKeyHeader } from '../actions';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
@@ -102,15 +102,17 @@ const customerActionRoutes = Object.entries(actionsByName((rule) => rule.roles.i
     request: {
       params: codeParams,
       headers: idempotencyKeyHeader,
-      body: { required: false, content: { 'application/json': { schema: actionBodySchema(rules) } } },
+      body: { required: actionNeedsInput(rules), content: { 'application/json': { schema: actionBodySchema(name, rules) } } },
     },
     responses: { 200: { description: 'The case after the action, as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errors([403, 404, 409, 422, 500]) },
   }),
 );
 
+// Not in /openapi.json: every request it takes is refused (the named routes above are the user's actions).
 const otherAction = createRoute({
   method: 'post',
   path: '/v1/track/{code}/actions/{action}',
+  hide: true,
   tags: ['tracking'],
   summary: 'Any other action is not the user’s to take: 403',
   security: [],
@@ -136,7 +138,7 @@ const claimFromTracking = createRoute({
   request: {
     params: codeParams,
     headers: idempotencyKeyHeader,
-    body: { required: true, content: { 'application/json': { schema: userClaimSchema.openapi('UserClaim') } } },
+    body: { required: true, content: { 'application/json': { schema: userClaimSchema.openapi('UserClaim', { example: { reason: 'No service for a day' } }) } } },
   },
   responses: {
     201: {
