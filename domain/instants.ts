@@ -28,7 +28,7 @@ export function pastInstant(maxAgeDays: number) {
 export function instantSince1970() {
   return z.iso
     .datetime({ offset: true })
-    .refine((value) => Number(value.slice(0, 4)) >= 1970, { message: 'must not lie before 1970' })
+    .refine((value) => !/^\d{4}-/.test(value) || Number(value.slice(0, 4)) >= 1970, { message: 'must not lie before 1970' })
     .meta({ format: 'date-time', pattern: since1970Pattern });
 }
 

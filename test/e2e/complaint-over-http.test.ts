@@ -272,7 +272,7 @@ describe('a complaint over HTTP against the real stack', () => {
   it('serves its OpenAPI document, docs and readiness', async () => {
     const spec = await call('GET', '/openapi.json');
     expect(spec.status).toBe(200);
-    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/complaints', '/v1/cases/{caseId}', '/v1/cases/{caseId}/actions/{action}', '/v1/customers/{id}/notifications']));
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/complaints', '/v1/cases/{caseId}', '/v1/cases/{caseId}/actions/acknowledge', '/v1/customers/{id}/notifications']));
     expect((await fetch(`${stack.baseUrl}/docs`)).status).toBe(200);
     const ready = await call('GET', '/readyz');
     expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
