@@ -10,8 +10,8 @@
  *
  *   npx tsx bench/delivery.ts [--customers 100000] [--lanes 4] [--batch 200]
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -28,6 +28,8 @@ import { startSmppSink } from '../test/support/smpp-sink';
 import { startSmtpSink } from '../test/support/smtp-sink';
 import { Teardown } from '../test/support/teardown';
 import { cpuSecondsSince, cpuSnapshot } from './intake-report';
+import { childProcesses } from './lib/processes';
+import { machineInfo, percentile } from './lib/report';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '100000' }, lanes: { type: 'string', default: '4' }, batch: { type: 'string', default: '200' } } });
 const customers = Number(values.customers);
@@ -337,7 +339,7 @@ try {
 
   const loadAfter = loadavg();
   const file = join(tmpdir(), `pledge-bench-delivery-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const machine = machineInfo();
   writeFileSync(
     file,
     JSON.stringify(
@@ -392,10 +394,6 @@ function statementKind(query: string): string {
   return 'other';
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
@@ -404,21 +402,4 @@ function countBy(keys: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
   return counts;
-}
-
-/** Processes this one started that are still running; tsx's own esbuild service ends with this process. */
-function childProcesses(): string[] {
-  const children: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close);
-      if (Number(stat.slice(close + 2).split(' ')[1]) === process.pid && name !== 'esbuild') children.push(`${entry} (${name})`);
-    } catch {
-      // exited while we read
-    }
-  }
-  return children;
 }

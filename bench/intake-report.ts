@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import protos from '@temporalio/proto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { percentile } from './lib/report';
 
 export interface Opened {
   workflowId: string;
@@ -12,10 +13,6 @@ export interface Opened {
   ok: boolean;
   /** API only: the 201 body lists its deadlines, each with a due time. */
   withDeadlines?: boolean;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const ticksPerSecond = 100; // USER_HZ on Linux

@@ -35,6 +35,7 @@ import { bundleWorkflows } from '../test/support/temporal';
 import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
 import { caseStaticSummary, initialCaseSearchAttributes, searchAttributeRegistrations } from '../workflows/search-attributes';
+import { machineInfo } from './lib/report';
 import { cpuSecondsSince, cpuSnapshot, intakeTimeline, printRows, printTimelines, summarise, type Opened, type Row, type RunResult, type Timeline } from './intake-report';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '300' }, levels: { type: 'string', default: '1,16,64' }, 'temporal-db': { type: 'string', default: 'sqlite' } } });
@@ -219,7 +220,7 @@ try {
   const loadAfter = loadavg();
   console.log(`\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   const file = join(tmpdir(), `pledge-bench-intake-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ count, levels, temporalDb: values['temporal-db'], customers, loadBefore, loadAfter, rows, timelines }, null, 2));
+  writeFileSync(file, JSON.stringify({ machine: machineInfo(), count, levels, temporalDb: values['temporal-db'], customers, loadBefore, loadAfter, rows, timelines }, null, 2));
   console.log(`results: ${file}`);
 } catch (error) {
   if (!aborted) throw error; // an abort breaks the run on purpose; its own reason is already printed
