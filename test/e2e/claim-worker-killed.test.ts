@@ -1,3 +1,4 @@
+import { temporal as proto } from '@temporalio/proto';
 import { serve, type ServerType } from '@hono/node-server';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
@@ -219,7 +220,7 @@ describe('a worker killed mid-payment', () => {
     const scheduledId = Number(scheduled[0]!.eventId);
     const started = events.filter((event) => Number(event.activityTaskStartedEventAttributes?.scheduledEventId ?? 0) === scheduledId);
     expect(started.map((event) => event.activityTaskStartedEventAttributes!.attempt)).toEqual([2]);
-    expect(started[0]!.activityTaskStartedEventAttributes!.lastFailure?.timeoutFailureInfo).toBeTruthy();
+    expect(started[0]!.activityTaskStartedEventAttributes!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(proto.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE);
     const completed = events.filter((event) => Number(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? 0) === scheduledId);
     expect(completed).toHaveLength(1);
     expect(defaultPayloadConverter.fromPayload(completed[0]!.activityTaskCompletedEventAttributes!.result!.payloads![0]!)).toEqual({ entryId: firstAnswer.entryId, paid: false });
