@@ -177,3 +177,20 @@ export function loadPolicies(env: Env): DeploymentPolicies {
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as never;
 }
+
+const loadedSections = new Map<string, { file: string | undefined; value: object }>();
+
+/**
+ * A case type's policy: the shipped defaults, with the fields its section of PLEDGE_POLICY_FILE
+ * sets (checked by `overridesSchema`); read once per file and pinned into each case at intake.
+ */
+export function policySection<Policy extends object>(name: string, overridesSchema: z.ZodType<Partial<Policy>>, defaults: Policy, source: NodeJS.ProcessEnv = process.env): Policy {
+  const file = source.PLEDGE_POLICY_FILE;
+  const loaded = loadedSections.get(name);
+  if (loaded && loaded.file === file) return loaded.value as Policy;
+  const section = file ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[name] : undefined;
+  const overrides = section === undefined ? undefined : overridesSchema.parse(section);
+  const value = overrides ? { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, field]) => field !== undefined)) } : defaults;
+  loadedSections.set(name, { file, value });
+  return value;
+}

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
-import { readFileSync } from 'node:fs';
 import { loadWorkingCalendar } from '../../config/calendar';
 import { findRecordedCaseState } from '../../db/cases';
 import { latestCustomerExport, readCustomerExport, recordExportDownload } from '../../db/customer-exports';
@@ -17,6 +16,7 @@ import { calendarForYears } from '../../domain/working-calendar';
 import type { DataRequestInput } from '../../workflows/data-request';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
+import { policySection } from '../../config';
 import { ApiError, errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
@@ -28,17 +28,9 @@ import { yearIn } from './incidents';
 
 const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
-let loadedPolicy: { file: string | undefined; policy: DataRequestPolicy } | undefined;
-
 /** The D3 figures: the shipped defaults, or the `dataRequest` section of PLEDGE_POLICY_FILE; pinned into each case. */
 export function dataRequestPolicy(source: NodeJS.ProcessEnv = process.env): DataRequestPolicy {
-  const file = source.PLEDGE_POLICY_FILE;
-  if (loadedPolicy && loadedPolicy.file === file) return loadedPolicy.policy;
-  const section = file ? (JSON.parse(readFileSync(file, 'utf8')) as { dataRequest?: unknown }).dataRequest : undefined;
-  const overrides = section === undefined ? undefined : dataRequestPolicyOverridesSchema.parse(section);
-  const policy = overrides ? { ...defaultDataRequestPolicy, ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) } : defaultDataRequestPolicy;
-  loadedPolicy = { file, policy };
-  return policy;
+  return policySection('dataRequest', dataRequestPolicyOverridesSchema, defaultDataRequestPolicy, source);
 }
 
 const createDataRequest = createRoute({

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { readFileSync } from 'node:fs';
 import { findRecordedCaseState } from '../../db/cases';
 import { latestCustomerExport, readCustomerExport, recordExportDownload } from '../../db/customer-exports';
 import { findCustomerStanding, findOpenTermination, listOverdueTerminations } from '../../db/customer-lifecycle';
@@ -14,6 +13,7 @@ import { normalizeTrackingCode } from '../../domain/tracking';
 import type { TerminationInput } from '../../workflows/termination';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
+import { policySection } from '../../config';
 import { ApiError, errorBodySchema } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
@@ -24,20 +24,12 @@ import { bearer, caseIdParams, caseStateSchema } from '../schemas';
 
 const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
-let loadedPolicy: { file: string | undefined; policy: TerminationPolicy } | undefined;
-
 /**
  * The termination figures: the shipped defaults, or the `termination` section of PLEDGE_POLICY_FILE
  * (`{"termination":{"version":"acme-trm/1","providerNoticeDays":45}}`). Pinned into each case.
  */
 export function terminationPolicy(source: NodeJS.ProcessEnv = process.env): TerminationPolicy {
-  const file = source.PLEDGE_POLICY_FILE;
-  if (loadedPolicy && loadedPolicy.file === file) return loadedPolicy.policy;
-  const section = file ? (JSON.parse(readFileSync(file, 'utf8')) as { termination?: unknown }).termination : undefined;
-  const overrides = section === undefined ? undefined : terminationPolicyOverridesSchema.parse(section);
-  const policy = overrides ? { ...defaultTerminationPolicy, ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) } : defaultTerminationPolicy;
-  loadedPolicy = { file, policy };
-  return policy;
+  return policySection('termination', terminationPolicyOverridesSchema, defaultTerminationPolicy, source);
 }
 
 /** T4: a terminated customer can no longer open new cases (complaints, claims, …): 409 naming the customer. */
