@@ -15,7 +15,7 @@ export function createCaseRecordActivities(sql: postgres.Sql) {
     async recordSteps(input: RecordStepsInput): Promise<{ recorded: number }> {
       const { state, events, firstStep } = input;
       return sql.begin(async (tx) => {
-        const inserted = new Set(await insertCaseEvents(tx, { workflowId: input.workflowId, caseId: state.caseId, firstStep, events }));
+        const inserted = new Set(await insertCaseEvents(tx, { workflowId: input.workflowId, caseId: state.caseId, customerId: state.customerId, firstStep, events }));
         await upsertCaseReadModel(tx, { workflowId: input.workflowId, state, lastStep: firstStep + events.length - 1 });
         for (const [index, event] of events.entries()) {
           if (!inserted.has(firstStep + index)) continue;

@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import protos from '@temporalio/proto';
+import { aesGcmDecrypt, aesGcmEncrypt, aesGcmOverheadBytes } from './aes-gcm';
 
 /** The metadata an encrypted payload carries in Temporal (the names other SDKs' encryption samples use). */
 export const encryptedEncoding = 'binary/encrypted';
@@ -12,8 +12,6 @@ export interface PayloadKey {
   key: Buffer;
 }
 
-const ivBytes = 12;
-const tagBytes = 16;
 const { Payload: PayloadMessage } = protos.temporal.api.common.v1;
 
 /**
@@ -41,6 +39,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     this.primary = keys[0]!;
   }
 
+  /** A configured key by id (customer data keys are wrapped by these too: codec/customer-data-keys.ts). */
+  keyFor(id: string): Buffer | undefined {
+    return this.keys.get(id);
+  }
+
   /** The ids this codec can decrypt, primary first. */
   get keyIds(): string[] {
     return [...this.keys.keys()];
@@ -56,14 +59,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   private encrypt(payload: Payload): Payload {
     const { id, key } = this.primary;
-    const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(id, 'utf8'));
-    const plaintext = PayloadMessage.encode(payload).finish();
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const data = aesGcmEncrypt(key, PayloadMessage.encode(payload).finish(), id);
     return {
       metadata: { [METADATA_ENCODING_KEY]: Buffer.from(encryptedEncoding), [encryptionKeyIdKey]: Buffer.from(id, 'utf8') },
-      data: Buffer.concat([iv, ciphertext, cipher.getAuthTag()]),
+      data,
     };
   }
 
@@ -78,14 +77,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       throw new ValueError(`a payload is encrypted with key '${id}', which is not configured (known: ${this.keyIds.join(', ')}): add it to PLEDGE_PAYLOAD_KEYS or the key file`);
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < ivBytes + tagBytes) throw new ValueError(`an encrypted payload (key '${id}') is too short to be one`);
-    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
-    decipher.setAAD(Buffer.from(id, 'utf8'));
-    decipher.setAuthTag(data.subarray(data.length - tagBytes));
-    let plaintext: Buffer;
-    try {
-      plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
-    } catch {
+    if (data.length < aesGcmOverheadBytes) throw new ValueError(`an encrypted payload (key '${id}') is too short to be one`);
+    const plaintext = aesGcmDecrypt(key, data, id);
+    if (!plaintext) {
       throw new ValueError(`an encrypted payload (key '${id}') failed authentication: it was altered or the key '${id}' configured here is not the one it was written with`);
     }
     return PayloadMessage.decode(plaintext);

@@ -3,6 +3,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type postgres from 'postgres';
 import { dataDir } from '../scripts/toolchain/paths';
+import { openDeep } from '../codec/customer-data-keys';
+import { loadCustomerCipher } from './customer-keys';
 import { inTransaction, type Sql } from './sql';
 
 // Exports of one customer's data (T3, T4, T7): what goes in (their customer row, their cases, the
@@ -35,9 +37,9 @@ export function exportFileLocation(relativePath: string): string {
   return location;
 }
 
-/** Everything Pledge holds about one customer, as JSON-ready rows. */
+/** Everything Pledge holds about one customer, as JSON-ready rows, sealed values opened (D5). */
 export async function collectCustomerData(sql: Sql, customerId: string) {
-  const [customer] = await sql<{ row: Record<string, unknown> }[]>`select to_jsonb(c) as row from customers c where c.id = ${customerId}`;
+  const [customer] = await sql<{ row: Record<string, unknown> }[]>`select to_jsonb(c) - 'data_key' as row from customers c where c.id = ${customerId}`;
   if (!customer) return undefined;
   const cases = await sql<{ row: Record<string, unknown> }[]>`select to_jsonb(c) as row from cases c where c.customer_id = ${customerId} order by c.opened_at, c.case_id`;
   const events = await sql<{ row: Record<string, unknown> }[]>`
@@ -47,12 +49,14 @@ export async function collectCustomerData(sql: Sql, customerId: string) {
   const notifications = await sql<{ row: Record<string, unknown> }[]>`
     select to_jsonb(n) - 'staff_role' as row from notifications n where n.customer_id = ${customerId} order by n.created_at, n.id`;
   const ledger = await sql<{ row: Record<string, unknown> }[]>`select to_jsonb(l) as row from ledger l where l.customer_id = ${customerId} order by l.created_at, l.id`;
+  const cipher = await loadCustomerCipher(sql, customerId);
+  const rows = (entries: { row: Record<string, unknown> }[]) => entries.map((entry) => openDeep(cipher, entry.row));
   return {
-    customer: customer.row,
-    cases: cases.map((entry) => entry.row),
-    caseEvents: events.map((entry) => entry.row),
-    notifications: notifications.map((entry) => entry.row),
-    ledger: ledger.map((entry) => entry.row),
+    customer: openDeep(cipher, customer.row),
+    cases: rows(cases),
+    caseEvents: rows(events),
+    notifications: rows(notifications),
+    ledger: rows(ledger),
   };
 }
 

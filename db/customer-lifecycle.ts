@@ -1,3 +1,4 @@
+import { shredCustomerKey } from './customer-keys';
 import { inTransaction, type Sql } from './sql';
 
 // The end of a customer's life in Pledge (T4, T6): deactivation with the services released, a
@@ -48,13 +49,17 @@ export async function setCustomerLegalHold(sql: Sql, request: { customerId: stri
   return rows.length > 0;
 }
 
-/** The personal data anonymisation clears (T6); the account row, its id and its records stay. */
-export const anonymisedFields = ['name', 'email', 'phone', 'consents', 'quiet_hours', 'channels', 'notifications.recipient'];
+/**
+ * The personal data anonymisation clears (T6); the account row, its id and its records stay. The
+ * data key goes too (D3, D5): every value sealed under it — in case_events, notifications and
+ * customer_corrections — stays in place and can no longer be read.
+ */
+export const anonymisedFields = ['name', 'email', 'phone', 'consents', 'quiet_hours', 'channels', 'notifications.recipient', 'data key'];
 
 /**
  * T6: anonymises the customer's personal data unless a legal hold stands: name → 'deleted', e-mail
- * and phone removed, consents cleared, no quiet hours, inbox only, and the addresses their sent
- * messages went to removed. Once only: a repeat answers the first deletion.
+ * and phone removed, consents cleared, no quiet hours, inbox only, the addresses their sent
+ * messages went to removed, and their data key destroyed. Once only: a repeat answers the first deletion.
  */
 export async function anonymiseCustomer(
   sql: Sql,
@@ -72,6 +77,7 @@ export async function anonymiseCustomer(
       where id = ${request.customerId}`;
     // Messages already delivered (or given up on) no longer need the address they went to.
     await tx`update notifications set recipient = null where customer_id = ${request.customerId} and recipient is not null and status not in ('pending', 'sending')`;
+    await shredCustomerKey(tx, request.customerId, request.at);
     return { deleted: true, deletedAt: request.at, fields: anonymisedFields };
   });
 }

@@ -1,7 +1,10 @@
 import type postgres from 'postgres';
 import type { ChannelConsent, ChannelProfile, QuietHours } from '../domain/channels';
 import { scopeIsEmpty, type IncidentScope } from '../domain/incident';
-import type { Sql } from './sql';
+import type { CustomerCipher } from '../codec/customer-data-keys';
+import { personalCustomerFields } from '../domain/personal-data';
+import { cipherOfRow, keyColumns, newCustomerDataKey, type KeyRow } from './customer-keys';
+import { inTransaction, type Sql } from './sql';
 
 // Customers (table `customers`, D4): how to reach them and what they are subscribed to.
 
@@ -12,8 +15,8 @@ export interface CustomerContact extends ChannelProfile {
   channels: string[];
 }
 
-/** The customer columns a CustomerContact is read from (table alias `c`). */
-export const contactColumns = 'c.id, c.locale, c.email, c.phone, c.channels, c.consents, c.quiet_hours, c.time_zone';
+/** The customer columns a CustomerContact is read from (table alias `c`), the data key among them to open the sealed ones. */
+export const contactColumns = `c.id, c.locale, c.email, c.phone, c.channels, c.consents, c.quiet_hours, c.time_zone, ${keyColumns}`;
 
 export type ContactRow = {
   id: string;
@@ -24,13 +27,16 @@ export type ContactRow = {
   consents: Record<string, ChannelConsent>;
   quiet_hours: QuietHours | null;
   time_zone: string;
-};
+} & Omit<KeyRow, 'id'>;
 
-export const contactOf = (row: ContactRow): CustomerContact => ({
+/** D5: a contact with its sealed fields opened. */
+export const contactOf = (row: ContactRow): CustomerContact => contactWith(row, cipherOfRow(row));
+
+const contactWith = (row: ContactRow, cipher: CustomerCipher): CustomerContact => ({
   id: row.id,
   locale: row.locale,
-  email: row.email,
-  phone: row.phone,
+  email: cipher.open(row.email) as string | null,
+  phone: cipher.open(row.phone) as string | null,
   channels: row.channels,
   consents: row.consents,
   quietHours: row.quiet_hours,
@@ -51,14 +57,17 @@ type CustomerRow = ContactRow & { name: string; plan: string; services: string[]
 
 const customerColumns = `${contactColumns}, c.name, c.plan, c.services, c.region, c.updated_at`;
 
-const customerOf = (row: CustomerRow): Customer => ({
-  ...contactOf(row),
-  name: row.name,
-  plan: row.plan,
-  services: row.services,
-  region: row.region,
-  updatedAt: row.updated_at.toISOString(),
-});
+const customerOf = (row: CustomerRow): Customer => {
+  const cipher = cipherOfRow(row);
+  return {
+    ...contactWith(row, cipher),
+    name: cipher.open(row.name) as string,
+    plan: row.plan,
+    services: row.services,
+    region: row.region,
+    updatedAt: row.updated_at.toISOString(),
+  };
+};
 
 export async function customerExists(sql: Sql, customerId: string): Promise<boolean> {
   const rows = await sql`select 1 from customers where id = ${customerId}`;
@@ -76,20 +85,30 @@ export async function findCustomerContact(sql: Sql, customerId: string): Promise
   return row ? contactOf(row) : undefined;
 }
 
-/** Creates or replaces a customer (CRM sync); `created` tells which. */
+/**
+ * Creates or replaces a customer (CRM sync); `created` tells which. D5: name, e-mail and phone are
+ * sealed under the customer's data key, made with the row (or on its first write since field
+ * encryption); a customer whose key was destroyed (D3) keeps only erased values.
+ */
 export async function upsertCustomer(sql: Sql, id: string, fields: CustomerFields): Promise<{ customer: Customer; created: boolean }> {
-  const [row] = await sql<(CustomerRow & { created: boolean })[]>`
-    insert into customers as c (id, name, email, phone, channels, consents, quiet_hours, time_zone, locale, plan, services, region)
-    values (${id}, ${fields.name}, ${fields.email}, ${fields.phone}, ${fields.channels}, ${sql.json(fields.consents as unknown as postgres.JSONValue)},
-            ${fields.quietHours ? sql.json(fields.quietHours as unknown as postgres.JSONValue) : null}, ${fields.timeZone},
-            ${fields.locale}, ${fields.plan}, ${fields.services}, ${fields.region})
-    on conflict (id) do update set
-      name = excluded.name, email = excluded.email, phone = excluded.phone, channels = excluded.channels,
-      consents = excluded.consents, quiet_hours = excluded.quiet_hours, time_zone = excluded.time_zone,
-      locale = excluded.locale, plan = excluded.plan, services = excluded.services, region = excluded.region,
-      updated_at = now()
-    returning ${sql.unsafe(customerColumns)}, (xmax = 0) as created`;
-  return { customer: customerOf(row!), created: row!.created };
+  return inTransaction(sql, async (tx) => {
+    const [existing] = await tx<KeyRow[]>`select c.id, ${tx.unsafe(keyColumns)} from customers c where c.id = ${id} for update`;
+    const key: KeyRow = existing?.data_key || existing?.data_key_shredded_at ? existing : { id, data_key: newCustomerDataKey(id), data_key_shredded_at: null };
+    const cipher = cipherOfRow(key);
+    const [name, email, phone] = personalCustomerFields.map((field) => cipher.seal(fields[field]));
+    const [row] = await tx<(CustomerRow & { created: boolean })[]>`
+      insert into customers as c (id, name, email, phone, channels, consents, quiet_hours, time_zone, locale, plan, services, region, data_key)
+      values (${id}, ${name!}, ${email ?? null}, ${phone ?? null}, ${fields.channels}, ${tx.json(fields.consents as unknown as postgres.JSONValue)},
+              ${fields.quietHours ? tx.json(fields.quietHours as unknown as postgres.JSONValue) : null}, ${fields.timeZone},
+              ${fields.locale}, ${fields.plan}, ${fields.services}, ${fields.region}, ${key.data_key})
+      on conflict (id) do update set
+        name = excluded.name, email = excluded.email, phone = excluded.phone, channels = excluded.channels,
+        consents = excluded.consents, quiet_hours = excluded.quiet_hours, time_zone = excluded.time_zone,
+        locale = excluded.locale, plan = excluded.plan, services = excluded.services, region = excluded.region,
+        data_key = excluded.data_key, updated_at = now()
+      returning ${tx.unsafe(customerColumns)}, (xmax = 0) as created`;
+    return { customer: customerOf(row!), created: row!.created };
+  });
 }
 
 /** The customers a set of scopes touches (OR of the scopes), as a condition on `customers`. */

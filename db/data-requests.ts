@@ -1,8 +1,10 @@
 import type postgres from 'postgres';
+import { openDeep } from '../codec/customer-data-keys';
 import { correctableFields, type BlockingCase, type CustomerChanges, type DataRequestKind, type FieldChange } from '../domain/data-request';
 import type { CorrectionResult, ErasureResult } from '../domain/data-request-case';
 import { finalCaseStatuses } from '../domain/retention';
 import { anonymiseCustomer, anonymisedFields } from './customer-lifecycle';
+import { cipherOfRow, keyColumns, type KeyRow } from './customer-keys';
 import { purgeCaseRows, redactedBody, removeExportFiles, type PurgedCase } from './purge';
 import { inTransaction, type Sql } from './sql';
 
@@ -32,30 +34,34 @@ export async function listBlockingCases(sql: Sql, customerId: string, exceptCase
   return rows.map((row) => ({ caseId: row.case_id, type: row.type, status: row.status, expectedCompletionAt: row.expected }));
 }
 
-type CustomerFieldsRow = { name: string; email: string | null; phone: string | null; anonymised_at: Date | null };
+type CustomerFieldsRow = KeyRow & { name: string; email: string | null; phone: string | null; anonymised_at: Date | null };
 
 /**
  * D3, D1: applies a correction once per case: the fields whose value differs are changed and the
- * change (old → new) recorded; a retry answers the first correction. Undefined for an unknown customer.
+ * change (old → new) recorded; a retry answers the first correction. Undefined for an unknown
+ * customer. D5: the values, in the customer row and in the record, are sealed under the customer's data key.
  */
 export async function correctCustomer(sql: postgres.Sql, request: { caseId: string; customerId: string; changes: CustomerChanges; at: string; by: string }): Promise<CorrectionResult | undefined> {
   return inTransaction(sql, async (tx) => {
-    const [done] = await tx<{ changes: FieldChange[]; corrected_at: Date }[]>`select changes, corrected_at from customer_corrections where case_id = ${request.caseId}`;
-    if (done) return { outcome: 'corrected', changes: done.changes, correctedAt: done.corrected_at.toISOString() };
-    const [customer] = await tx<CustomerFieldsRow[]>`select name, email, phone, anonymised_at from customers where id = ${request.customerId} for update`;
+    const [customer] = await tx<CustomerFieldsRow[]>`select c.id, c.name, c.email, c.phone, c.anonymised_at, ${tx.unsafe(keyColumns)} from customers c where c.id = ${request.customerId} for update`;
     if (!customer) return undefined;
+    const cipher = cipherOfRow(customer);
+    const [done] = await tx<{ changes: FieldChange[]; corrected_at: Date }[]>`select changes, corrected_at from customer_corrections where case_id = ${request.caseId}`;
+    if (done) return { outcome: 'corrected', changes: openDeep(cipher, done.changes) as FieldChange[], correctedAt: done.corrected_at.toISOString() };
     if (customer.anonymised_at) return { outcome: 'refused', reason: `the personal data was deleted on ${customer.anonymised_at.toISOString()}; there is nothing left to correct` };
     const changes: FieldChange[] = correctableFields.flatMap((field) => {
       const to = request.changes[field];
-      return to === undefined || to === customer[field] ? [] : [{ field, from: customer[field], to }];
+      const from = cipher.open(customer[field]) as string | null;
+      return to === undefined || to === from ? [] : [{ field, from, to }];
     });
     if (changes.length > 0) {
-      const values = Object.fromEntries(changes.map((change) => [change.field, change.to]));
+      const values = Object.fromEntries(changes.map((change) => [change.field, cipher.seal(change.to)]));
       await tx`update customers set ${tx(values, ...changes.map((change) => change.field))}, updated_at = now() where id = ${request.customerId}`;
     }
+    const sealedChanges = changes.map((change) => ({ field: change.field, from: cipher.seal(change.from), to: cipher.seal(change.to) }));
     await tx`
       insert into customer_corrections (case_id, customer_id, changes, corrected_at, corrected_by)
-      values (${request.caseId}, ${request.customerId}, ${tx.json(changes as unknown as postgres.JSONValue)}, ${request.at}, ${request.by})`;
+      values (${request.caseId}, ${request.customerId}, ${tx.json(sealedChanges as unknown as postgres.JSONValue)}, ${request.at}, ${request.by})`;
     return { outcome: 'corrected', changes, correctedAt: request.at };
   });
 }

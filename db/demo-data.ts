@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import { cipherOfRow, newCustomerDataKey } from './customer-keys';
 
 const regions = ['shanghai', 'beijing', 'guangzhou', 'shenzhen', 'hangzhou', 'chengdu'];
 const serviceBundles = [['broadband'], ['broadband', 'iptv'], ['mobile'], ['broadband', 'mobile'], ['cloud-storage'], ['broadband', 'iptv', 'mobile']];
@@ -19,11 +20,15 @@ export async function seedDemoCustomers(sql: postgres.Sql, count = 300): Promise
       ['email', 'inbox'],
     ][n % 3]!;
     const consent = { granted: true, recordedAt: '2026-01-01T00:00:00.000Z', source: 'demo signup' };
+    // D5: sealed like any customer written through Pledge (db/customers.ts).
+    const dataKey = newCustomerDataKey(id);
+    const cipher = cipherOfRow({ id, data_key: dataKey, data_key_shredded_at: null });
     return {
       id,
-      name: `${familyNames[n % familyNames.length]} ${givenNames[(n * 7) % givenNames.length]}`,
-      email: channels.includes('email') ? `${id}@example.com` : null,
-      phone: channels.includes('sms') ? `+86138${String(n).padStart(8, '0')}` : null,
+      data_key: dataKey,
+      name: cipher.seal(`${familyNames[n % familyNames.length]} ${givenNames[(n * 7) % givenNames.length]}`),
+      email: cipher.seal(channels.includes('email') ? `${id}@example.com` : null),
+      phone: cipher.seal(channels.includes('sms') ? `+86138${String(n).padStart(8, '0')}` : null),
       channels,
       consents: Object.fromEntries(channels.filter((channel) => channel !== 'inbox').map((channel) => [channel, consent])),
       quiet_hours: n % 4 === 0 ? { from: '22:00', to: '08:00' } : null,
@@ -34,9 +39,9 @@ export async function seedDemoCustomers(sql: postgres.Sql, count = 300): Promise
     };
   });
   const inserted = await sql`
-    insert into customers (id, name, email, phone, channels, consents, quiet_hours, locale, plan, services, region)
+    insert into customers (id, data_key, name, email, phone, channels, consents, quiet_hours, locale, plan, services, region)
     select * from jsonb_to_recordset(${sql.json(rows)})
-      as r(id text, name text, email text, phone text, channels text[], consents jsonb, quiet_hours jsonb, locale text, plan text, services text[], region text)
+      as r(id text, data_key text, name text, email text, phone text, channels text[], consents jsonb, quiet_hours jsonb, locale text, plan text, services text[], region text)
     on conflict (id) do nothing
     returning id`;
   return inserted.length;

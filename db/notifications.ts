@@ -1,6 +1,9 @@
 import type postgres from 'postgres';
+import type { CustomerCipher } from '../codec/customer-data-keys';
 import { withTrackingLine } from '../domain/notification-templates';
 import type { TrackedMessageRow } from '../domain/tracking';
+import { personalNotificationFields } from '../domain/personal-data';
+import { loadCustomerCiphers } from './customer-keys';
 import { inTransaction, type Sql } from './sql';
 import { ensureTrackingCodes, trackingPairKey } from './tracking-codes';
 
@@ -67,22 +70,29 @@ export async function insertNotifications(sql: Sql, rows: readonly NotificationR
   });
 }
 
+/** D5: a customer's message is stored with its subject, body and address sealed under their data key. */
 async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<number> {
-  const records = rows.map((row) => ({
-    idempotency_key: row.idempotencyKey,
-    customer_id: row.customerId,
-    staff_role: row.staffRole ?? null,
-    case_id: row.caseId,
-    channel: row.channel,
-    locale: row.locale,
-    template: row.template,
-    subject: row.subject,
-    body: row.body,
-    recipient: row.recipient,
-    priority: row.priority,
-    not_before: row.notBefore ?? null,
-    fallbacks: row.fallbacks ?? [],
-  }));
+  const cipherOf = await loadCustomerCiphers(
+    sql,
+    rows.flatMap((row) => (row.customerId === null ? [] : [row.customerId])),
+  );
+  const records = rows
+    .map((row) => sealedRow(cipherOf(row.customerId), row))
+    .map((row) => ({
+      idempotency_key: row.idempotencyKey,
+      customer_id: row.customerId,
+      staff_role: row.staffRole ?? null,
+      case_id: row.caseId,
+      channel: row.channel,
+      locale: row.locale,
+      template: row.template,
+      subject: row.subject,
+      body: row.body,
+      recipient: row.recipient,
+      priority: row.priority,
+      not_before: row.notBefore ?? null,
+      fallbacks: row.fallbacks ?? [],
+    }));
   const inserted = await sql`
     insert into notifications (idempotency_key, customer_id, staff_role, case_id, channel, locale, template, subject, body, recipient, priority, not_before, fallbacks)
     select idempotency_key, customer_id, staff_role, case_id, channel, locale, template, subject, body, recipient, priority,
@@ -96,6 +106,23 @@ async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<n
   return inserted.length;
 }
 
+function sealedRow(cipher: CustomerCipher, row: NotificationRow): NotificationRow {
+  if (cipher.state === 'unkeyed') return row;
+  return { ...row, ...Object.fromEntries(personalNotificationFields.map((field) => [field, cipher.seal(row[field])])) };
+}
+
+/** Rows as read, with the sealed fields opened for whoever the rows belong to. */
+async function opened<T extends { customer_id: string | null }>(sql: Sql, rows: T[], fields: ReadonlyArray<keyof T & string>): Promise<T[]> {
+  const cipherOf = await loadCustomerCiphers(
+    sql,
+    rows.flatMap((row) => (row.customer_id === null ? [] : [row.customer_id])),
+  );
+  return rows.map((row) => {
+    const cipher = cipherOf(row.customer_id);
+    return cipher.state === 'unkeyed' ? row : { ...row, ...Object.fromEntries(fields.map((field) => [field, cipher.open(row[field])])) };
+  });
+}
+
 /** How many of these keys are queued, whichever call queued them. */
 export async function countNotificationsByKeys(sql: Sql, idempotencyKeys: readonly string[]): Promise<number> {
   if (idempotencyKeys.length === 0) return 0;
@@ -107,6 +134,7 @@ export async function countNotificationsByKeys(sql: Sql, idempotencyKeys: readon
 export interface ClaimedNotification {
   id: string;
   idempotency_key: string;
+  customer_id: string | null;
   channel: NotificationChannel;
   recipient: string | null;
   subject: string;
@@ -135,7 +163,7 @@ export interface ClaimOptions {
  */
 export async function claimNotifications(sql: Sql, options: ClaimOptions): Promise<ClaimedNotification[]> {
   const overdueShare = Math.max(1, Math.floor(options.batchSize / 4));
-  return sql<ClaimedNotification[]>`
+  const claimed = await sql<ClaimedNotification[]>`
     with overdue as (
       select id from notifications
       where status = 'pending'
@@ -169,7 +197,8 @@ export async function claimNotifications(sql: Sql, options: ClaimOptions): Promi
     set status = 'sending', attempts = attempts + 1, claimed_at = now()
     from chosen
     where n.id = chosen.id
-    returning n.id, n.idempotency_key, n.channel, n.recipient, n.subject, n.body, n.template, n.case_id, n.staff_role, n.priority, n.attempts, n.created_at`;
+    returning n.id, n.idempotency_key, n.customer_id, n.channel, n.recipient, n.subject, n.body, n.template, n.case_id, n.staff_role, n.priority, n.attempts, n.created_at`;
+  return opened(sql, claimed, personalNotificationFields as unknown as Array<keyof ClaimedNotification & string>);
 }
 
 export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'not-sent';
@@ -358,14 +387,26 @@ export interface CustomerNotification {
 /** What a customer was told, newest first. */
 export async function listCustomerNotifications(sql: Sql, customerId: string, options: { channel?: NotificationChannel; limit: number }): Promise<CustomerNotification[]> {
   const rows = await sql<
-    { id: string; case_id: string | null; channel: string; template: string; locale: string; subject: string; body: string; status: string; created_at: Date; sent_at: Date | null }[]
+    {
+      id: string;
+      customer_id: string;
+      case_id: string | null;
+      channel: string;
+      template: string;
+      locale: string;
+      subject: string;
+      body: string;
+      status: string;
+      created_at: Date;
+      sent_at: Date | null;
+    }[]
   >`
-    select id, case_id, channel, template, locale, subject, body, status, created_at, sent_at
+    select id, customer_id, case_id, channel, template, locale, subject, body, status, created_at, sent_at
     from notifications
     where customer_id = ${customerId} ${options.channel ? sql`and channel = ${options.channel}` : sql``}
     order by created_at desc, id desc
     limit ${options.limit}`;
-  return rows.map((row) => ({
+  return (await opened(sql, rows, ['subject', 'body'])).map((row) => ({
     id: Number(row.id),
     caseId: row.case_id,
     channel: row.channel,
@@ -384,14 +425,14 @@ export async function listCustomerNotifications(sql: Sql, customerId: string, op
  * (the row's key without its channel) ties the rows of one message together.
  */
 export async function listCaseNotificationsForCustomer(sql: Sql, input: { caseId: string; customerId: string; limit: number }): Promise<TrackedMessageRow[]> {
-  const rows = await sql<{ message_key: string; channel: string; status: string; subject: string; body: string; created_at: Date; sent_at: Date | null }[]>`
+  const rows = await sql<{ message_key: string; customer_id: string; channel: string; status: string; subject: string; body: string; created_at: Date; sent_at: Date | null }[]>`
     select left(idempotency_key, length(idempotency_key) - length(channel) - 1) as message_key,
-           channel, status, subject, body, created_at, sent_at
+           customer_id, channel, status, subject, body, created_at, sent_at
     from notifications
     where customer_id = ${input.customerId} and case_id = ${input.caseId}
     order by created_at desc, id desc
     limit ${input.limit}`;
-  return rows.map((row) => ({
+  return (await opened(sql, rows, ['subject', 'body'])).map((row) => ({
     messageKey: row.message_key,
     channel: row.channel,
     status: row.status,

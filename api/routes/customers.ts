@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { customerExists, findCustomer, upsertCustomer } from '../../db/customers';
+import { findCustomerStanding } from '../../db/customer-lifecycle';
 import { ledgerOfCustomer } from '../../db/ledger';
 import { listCustomerNotifications } from '../../db/notifications';
 import { customerChannels, hasConsent, recordConsents } from '../../domain/channels';
@@ -140,6 +141,7 @@ const putCustomer = createRoute({
   responses: {
     200: { description: 'Updated', content: { 'application/json': { schema: customerSchema } } },
     201: { description: 'Created', content: { 'application/json': { schema: customerSchema } } },
+    409: { description: "The customer's personal data was deleted (D3): their key is destroyed; a returning customer gets a new id", content: { 'application/json': { schema: errorBodySchema } } },
     422: { description: "Invalid field, or a channel without the customer's consent", content: { 'application/json': { schema: errorBodySchema } } },
   },
 });
@@ -243,6 +245,11 @@ export function customerRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const previous = await findCustomer(deps.sql, id);
+      const standing = previous && (await findCustomerStanding(deps.sql, id));
+      if (standing?.anonymisedAt) {
+        const message = `the personal data of ${id} was deleted on ${standing.anonymisedAt}; a returning customer gets a new id`;
+        throw new ApiError(409, 'customer_anonymised', message, [{ field: 'id', message }]);
+      }
       const consents = recordConsents(previous?.consents ?? {}, body.consents, new Date().toISOString());
       for (const channel of body.channels) {
         if (!hasConsent(channel, { consents })) {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pledge-data-requests-e2e-'));
   process.env.PLEDGE_DATA_DIR = dataDir;
   stack = await startStack({ postgres: 55480, temporal: 17280, temporalUi: 18280 }, taskQueue);
-  for (const id of ['dsr-e2e-access', 'dsr-e2e-correct', 'dsr-e2e-delete', 'dsr-e2e-trm']) {
+  for (const id of ['dsr-e2e-access', 'dsr-e2e-correct', 'dsr-e2e-delete', 'dsr-e2e-trm', 'dsr-e2e-shred']) {
     const created = await stack.call('PUT', `/v1/customers/${id}`, {
       key: keys.agent,
       body: {
@@ -147,11 +147,12 @@ describe('data-subject requests over HTTP (D3)', () => {
     expect(refused.body).toMatchObject({ status: 'refused', details: { refusal: { reason: 'legal hold: Court order 2026-17' } }, deadlines: [{ state: 'met' }] });
     expect((await stack.call('GET', '/v1/customers/dsr-e2e-delete', { key: keys.agent })).body.name).toBe('Li Wei');
     const toldUser = await eventually(
-      () => stack.db.sql<{ body: string }[]>`select body from notifications where case_id = ${first.body.caseId} and template = 'data-request.deletion-held' and channel = 'email'`,
-      (rows) => rows.length === 1,
+      () => stack.call('GET', '/v1/customers/dsr-e2e-delete/notifications', { key: keys.agent }),
+      (answer) => answer.body.notifications.some((n: { template: string; channel: string }) => n.template === 'data-request.deletion-held' && n.channel === 'email'),
     );
-    expect(toldUser[0]!.body).toContain('legal hold');
-    expect(toldUser[0]!.body).not.toContain('Court order');
+    const heldNotice = toldUser.body.notifications.find((n: { template: string; channel: string }) => n.template === 'data-request.deletion-held' && n.channel === 'email');
+    expect(heldNotice.body).toContain('legal hold');
+    expect(heldNotice.body).not.toContain('Court order');
 
     const lifted = await stack.call('DELETE', '/v1/customers/dsr-e2e-delete/legal-hold', { key: keys.auditor, body: { reason: 'Order set aside on appeal' } });
     expect(lifted.status).toBe(200);
@@ -197,5 +198,73 @@ describe('the retention Schedule (D2)', () => {
     expect(runs.body.runs[0]).toMatchObject({ retentionYears: 3, policyVersion: 'retention/2026.1', casesPurged: 0, heldCases: 0 });
     expect((await stack.call('GET', '/v1/privacy/purge-runs', { key: keys.agent })).status).toBe(403);
     await handle.delete();
+  });
+});
+
+describe('personal data sealed in Postgres and crypto-shredded on deletion (D5, D3, D1)', () => {
+  const customerId = 'dsr-e2e-shred';
+  const complaintText = 'The router in flat 12B reboots whenever my son Ming streams';
+  type EventRow = { case_id: string; step: number; type: string; data: Record<string, unknown> };
+  const rawEvents = () => stack.db.sql<EventRow[]>`
+    select case_id, step, type, data from case_events where case_id in (select case_id from cases where customer_id = ${customerId}) order by case_id, step`;
+
+  it('D5, D3, D1: personal fields are stored sealed; after deletion every event is still there but none of its personal fields decrypts, and the request met its deadline', async () => {
+    const complaint = await stack.call('POST', '/v1/complaints', {
+      key: keys.agent,
+      body: { customerId, channel: 'phone', category: 'network-quality', summary: 'Router reboots', description: complaintText },
+    });
+    expect(complaint.status).toBe(201);
+    const caseId: string = complaint.body.caseId;
+    const note = await stack.call('POST', `/v1/cases/${caseId}/actions/note`, { key: keys.agent, body: { input: { text: 'Customer Li Wei called back from +86 138 0000 4417' } } });
+    expect(note.status).toBe(200);
+    const withdrawn = await stack.call('POST', `/v1/cases/${caseId}/actions/withdraw`, { key: keys.agent, body: { input: { reason: 'Li Wei fixed it by moving the router' } } });
+    expect(withdrawn.status).toBe(200);
+    await eventually(
+      () => stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor }),
+      (answer) => answer.body.events.some((event: { type: string }) => event.type === 'complaint.withdrawn'),
+    );
+
+    // At rest: the customer row, the events' texts and the messages hold none of it in clear.
+    const [row] = await stack.db.sql<{ name: string; email: string; data_key: string | null }[]>`select name, email, data_key from customers where id = ${customerId}`;
+    expect(row!.data_key).toMatch(/^[\w.-]+:/);
+    expect(`${row!.name} ${row!.email}`).not.toMatch(/Li Wei|example\.com/);
+    const before = await rawEvents();
+    const stored = JSON.stringify(before);
+    expect(stored).not.toMatch(/router|Ming|4417|Li Wei/);
+    expect(stored).toContain('pii:v1:');
+    const messages = await stack.db.sql<{ body: string; recipient: string | null }[]>`select body, recipient from notifications where customer_id = ${customerId}`;
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.every((message) => message.body.startsWith('pii:v1:') && !message.recipient?.includes('@'))).toBe(true);
+    // Authorised reads open them transparently.
+    const trail = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
+    expect(trail.body.events.find((event: { type: string }) => event.type === 'complaint.received').data.description).toBe(complaintText);
+    expect(trail.body.events.find((event: { type: string }) => event.type === 'complaint.note').data.text).toContain('+86 138 0000 4417');
+    expect((await stack.call('GET', `/v1/customers/${customerId}`, { key: keys.agent })).body).toMatchObject({ name: 'Li Wei', email: `${customerId}@example.com` });
+
+    const request = await open({ customerId, kind: 'deletion', verification });
+    expect(request.status).toBe(201);
+    const deleted = await settled(request.body.caseId);
+    expect(deleted.body).toMatchObject({ status: 'completed', deadlines: [{ state: 'met' }], details: { deletion: { fields: expect.arrayContaining(['data key']) } } });
+
+    // D1: the same events, byte for byte, and the purge recorded after them; D3: the key that opened them is gone.
+    const complaintBefore = before.filter((event) => event.case_id === caseId);
+    const after = (await rawEvents()).filter((event) => event.case_id === caseId);
+    expect(after.slice(0, complaintBefore.length)).toEqual(complaintBefore);
+    expect(after.slice(complaintBefore.length).map((event) => event.type)).toEqual(['case.personal-data-purged']);
+    const [shredded] = await stack.db.sql<{ data_key: string | null; data_key_shredded_at: Date | null }[]>`select data_key, data_key_shredded_at from customers where id = ${customerId}`;
+    expect(shredded!.data_key).toBeNull();
+    expect(shredded!.data_key_shredded_at).toBeInstanceOf(Date);
+    const erasedTrail = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
+    expect(erasedTrail.body.events).toHaveLength(after.length);
+    const received = erasedTrail.body.events.find((event: { type: string }) => event.type === 'complaint.received');
+    expect(received.data).toMatchObject({ description: '[erased]', category: 'network-quality', channel: 'phone' });
+    expect(erasedTrail.body.events.find((event: { type: string }) => event.type === 'complaint.note').data.text).toBe('[erased]');
+    expect(JSON.stringify(erasedTrail.body)).not.toMatch(/router|Ming|4417|Li Wei/);
+    // The CRM cannot write them back in: a returning customer gets a new id.
+    const rewritten = await stack.call('PUT', `/v1/customers/${customerId}`, {
+      key: keys.agent,
+      body: { name: 'Li Wei', channels: ['inbox'], consents: {}, locale: 'en', plan: 'home-500m', services: ['broadband'], region: 'shanghai' },
+    });
+    expect([rewritten.status, rewritten.body.error.code, rewritten.body.error.fields[0].field]).toEqual([409, 'customer_anonymised', 'id']);
   });
 });

@@ -47,7 +47,11 @@ describe('incidents over HTTP', () => {
     expect(state.body.details).toMatchObject({ source: 'alertmanager', startedAt: new Date(startsAt).toISOString(), scope: { services: ['broadband'], regions: ['e2e-north'] } });
     const [groups] = await stack.db.sql`select count(*)::int as n from incident_alert_groups`;
     expect(groups!.n).toBe(1);
-    const events = await stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor });
+    // The live state can be ahead of the record by the step being written.
+    const events = await eventually(
+      () => stack.call('GET', `/v1/cases/${caseId}/events`, { key: keys.auditor }),
+      (answer) => answer.body.events.some((event: { type: string }) => event.type === 'incident.scope-set'),
+    );
     const scopeSet = events.body.events.find((event: { type: string }) => event.type === 'incident.scope-set');
     expect(scopeSet.data).toMatchObject({ affectedCount: customers, query: expect.stringContaining("region in ('e2e-north')") });
   });

@@ -88,7 +88,8 @@ describe('terminations over HTTP', () => {
     expect([second.status, second.body.error.code, second.body.error.fields[0].field]).toEqual([409, 'termination_exists', 'customerId']);
 
     const code = await codeOf('trm-e2e-1', caseId);
-    const notice = await stack.db.sql`select template, body from notifications where case_id = ${caseId} and channel = 'inbox'`;
+    const told = await stack.call('GET', '/v1/customers/trm-e2e-1/notifications?channel=inbox', { key: keys.agent });
+    const notice = told.body.notifications.filter((n: { caseId: string }) => n.caseId === caseId);
     expect(notice[0]).toMatchObject({ template: 'termination.notice' });
     expect(notice[0]!.body).toContain('Reason: Network retired');
     expect((await stack.call('GET', `/v1/track/${code}`)).body).toMatchObject({ type: 'termination', status: 'scheduled', allowedActions: ['request-export'] });
