@@ -64,3 +64,6 @@ export function handleError(error: Error, c: Context): Response {
   logger.error({ err: error }, 'unhandled API error');
   return c.json({ error: { code: 'internal_error', message: 'internal error; the request was not applied' } }, 500);
 }
+
+/** OpenAPI responses for these error statuses, each with the error body. */
+export const errorResponses = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));

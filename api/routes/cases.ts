@@ -10,12 +10,11 @@ import type { Sql } from '../../db/sql';
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError, errorResponses } from '../errors';
 import { newRouter } from '../router';
 import { bearer, caseIdParams, caseStateSchema } from '../schemas';
 
 const readers = requireRole('agent', 'supervisor', 'auditor');
-const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
 const caseSummarySchema = z
   .object({
@@ -66,7 +65,7 @@ const listCasesRoute = createRoute({
   },
   responses: {
     200: { description: 'A page of cases', content: { 'application/json': { schema: z.object({ cases: z.array(caseSummarySchema), nextCursor: z.string().nullable() }) } } },
-    ...errors([401, 403, 422]),
+    ...errorResponses([401, 403, 422]),
   },
 });
 
@@ -79,7 +78,7 @@ const getCase = createRoute({
   security: bearer,
   middleware: [readers] as const,
   request: { params: caseIdParams },
-  responses: { 200: { description: 'The case', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404]) },
+  responses: { 200: { description: 'The case', content: { 'application/json': { schema: caseStateSchema } } }, ...errorResponses([401, 403, 404]) },
 });
 
 const eventSchema = z
@@ -94,7 +93,10 @@ const listEvents = createRoute({
   security: bearer,
   middleware: [readers] as const,
   request: { params: caseIdParams },
-  responses: { 200: { description: 'Events in order', content: { 'application/json': { schema: z.object({ caseId: z.string(), events: z.array(eventSchema) }) } } }, ...errors([401, 403, 404]) },
+  responses: {
+    200: { description: 'Events in order', content: { 'application/json': { schema: z.object({ caseId: z.string(), events: z.array(eventSchema) }) } } },
+    ...errorResponses([401, 403, 404]),
+  },
 });
 
 /** One operation per action name, its body the union of what each case type's action takes. */
@@ -116,7 +118,7 @@ const actionRoutes = Object.entries(actionsByName()).map(([name, rules]) =>
       headers: idempotencyKeyHeader,
       body: { required: actionNeedsInput(rules), content: { 'application/json': { schema: actionBodySchema(name, rules) } } },
     },
-    responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errors([401, 403, 404, 409, 422, 500]) },
+    responses: { 200: { description: 'The case after the action', content: { 'application/json': { schema: caseStateSchema } } }, ...errorResponses([401, 403, 404, 409, 422, 500]) },
   }),
 );
 
@@ -138,7 +140,7 @@ const unknownAction = createRoute({
         .openapi({ param: { name: 'action', in: 'path' } }),
     }),
   },
-  responses: errors([401, 403, 404, 422]),
+  responses: errorResponses([401, 403, 404, 422]),
 });
 
 export function caseRoutes(deps: ApiDeps) {

@@ -17,7 +17,7 @@ import type { DataRequestInput } from '../../workflows/data-request';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { policySection } from '../../config';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError, errorResponses } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
 import { bearer, caseIdParams, caseStateSchema } from '../schemas';
@@ -25,8 +25,6 @@ import { yearIn } from './incidents';
 
 // Data-subject requests (D3): intake, and the download of an access request's export by staff or
 // by the user with the request's tracking code (as a termination's export is downloaded).
-
-const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
 /** The D3 figures: the shipped defaults, or the `dataRequest` section of PLEDGE_POLICY_FILE; pinned into each case. */
 export function dataRequestPolicy(source: NodeJS.ProcessEnv = process.env): DataRequestPolicy {
@@ -57,7 +55,7 @@ const createDataRequest = createRoute({
   },
   responses: {
     201: { description: 'The request as recorded at intake, with its D3 deadline', content: { 'application/json': { schema: caseStateSchema } } },
-    ...errors([409, 422]),
+    ...errorResponses([409, 422]),
   },
 });
 
@@ -76,7 +74,7 @@ const staffExport = createRoute({
   security: bearer,
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: { params: caseIdParams },
-  responses: { ...downloadResponses, ...errors([401, 403, 404, 410]) },
+  responses: { ...downloadResponses, ...errorResponses([401, 403, 404, 410]) },
 });
 
 export function dataRequestRoutes(deps: ApiDeps) {

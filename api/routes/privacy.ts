@@ -6,15 +6,13 @@ import { listPurgeRuns } from '../../db/purge';
 import { consentAnswers, consentChangeSchema } from '../../domain/consent';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError, errorResponses } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
 import { nonBlank } from '../../domain/case-actions';
 
 // Privacy (D2, D4): consent per purpose and channel with its history; legal holds, which stop the
 // retention purge and refuse deletion; the retention purge's runs.
-
-const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
 const customerIdParams = z.object({
   id: z
@@ -59,7 +57,7 @@ const putConsents = createRoute({
   },
   responses: {
     200: { description: 'The consents in force and their history', content: { 'application/json': { schema: consentsSchema.extend({ changed: z.array(consentRecordSchema) }) } } },
-    ...errors([401, 403, 404, 422]),
+    ...errorResponses([401, 403, 404, 422]),
   },
 });
 
@@ -71,7 +69,7 @@ const getConsents = createRoute({
   security: bearer,
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: { params: customerIdParams },
-  responses: { 200: { description: 'Consents', content: { 'application/json': { schema: consentsSchema } } }, ...errors([401, 403, 404]) },
+  responses: { 200: { description: 'Consents', content: { 'application/json': { schema: consentsSchema } } }, ...errorResponses([401, 403, 404]) },
 });
 
 const legalHoldSchema = z
@@ -94,7 +92,7 @@ const putLegalHold = createRoute({
   security: bearer,
   middleware: [requireRole('supervisor', 'auditor')] as const,
   request: { params: customerIdParams, body: { required: true, content: { 'application/json': { schema: reasonBody } } } },
-  responses: { 200: { description: 'The hold in force and its history', content: { 'application/json': { schema: legalHoldSchema } } }, ...errors([401, 403, 404, 422]) },
+  responses: { 200: { description: 'The hold in force and its history', content: { 'application/json': { schema: legalHoldSchema } } }, ...errorResponses([401, 403, 404, 422]) },
 });
 
 const deleteLegalHold = createRoute({
@@ -105,7 +103,7 @@ const deleteLegalHold = createRoute({
   security: bearer,
   middleware: [requireRole('supervisor', 'auditor')] as const,
   request: { params: customerIdParams, body: { required: true, content: { 'application/json': { schema: reasonBody } } } },
-  responses: { 200: { description: 'Lifted', content: { 'application/json': { schema: legalHoldSchema } } }, ...errors([401, 403, 404, 409, 422]) },
+  responses: { 200: { description: 'Lifted', content: { 'application/json': { schema: legalHoldSchema } } }, ...errorResponses([401, 403, 404, 409, 422]) },
 });
 
 const getLegalHold = createRoute({
@@ -116,7 +114,7 @@ const getLegalHold = createRoute({
   security: bearer,
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: { params: customerIdParams },
-  responses: { 200: { description: 'The hold', content: { 'application/json': { schema: legalHoldSchema } } }, ...errors([401, 403, 404]) },
+  responses: { 200: { description: 'The hold', content: { 'application/json': { schema: legalHoldSchema } } }, ...errorResponses([401, 403, 404]) },
 });
 
 const purgeRunSchema = z
@@ -143,7 +141,7 @@ const listRuns = createRoute({
   security: bearer,
   middleware: [requireRole('supervisor', 'auditor')] as const,
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(30) }) },
-  responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(purgeRunSchema) }) } } }, ...errors([401, 403, 422]) },
+  responses: { 200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(purgeRunSchema) }) } } }, ...errorResponses([401, 403, 422]) },
 });
 
 const notFound = (id: string) => new ApiError(404, 'customer_not_found', `no customer ${id}`);

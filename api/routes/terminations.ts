@@ -14,15 +14,13 @@ import type { TerminationInput } from '../../workflows/termination';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { policySection } from '../../config';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError, errorResponses } from '../errors';
 import { openCase } from '../open-case';
 import { newRouter } from '../router';
 import { bearer, caseIdParams, caseStateSchema } from '../schemas';
 
 // Terminations of service (T1–T7): intake, the export downloads (staff key or the user's tracking
 // code), and the supervisors' list of terminations whose steps after the effective date are late.
-
-const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 
 /**
  * The termination figures: the shipped defaults, or the `termination` section of PLEDGE_POLICY_FILE
@@ -62,7 +60,7 @@ const createTermination = createRoute({
   },
   responses: {
     201: { description: 'The termination as recorded at intake: the notice sent, reminders and the effective date scheduled', content: { 'application/json': { schema: caseStateSchema } } },
-    ...errors([409, 422]),
+    ...errorResponses([409, 422]),
   },
 });
 
@@ -92,7 +90,7 @@ const listOverdue = createRoute({
       limit: z.coerce.number().int().min(1).max(1000).default(200),
     }),
   },
-  responses: { 200: { description: 'Oldest due first', content: { 'application/json': { schema: z.object({ terminations: z.array(overdueSchema) }) } } }, ...errors([401, 403, 422]) },
+  responses: { 200: { description: 'Oldest due first', content: { 'application/json': { schema: z.object({ terminations: z.array(overdueSchema) }) } } }, ...errorResponses([401, 403, 422]) },
 });
 
 const exportQuery = z.object({
@@ -127,7 +125,7 @@ const staffExport = createRoute({
   security: bearer,
   middleware: [requireRole('agent', 'supervisor', 'auditor')] as const,
   request: { params: caseIdParams, query: exportQuery },
-  responses: { ...downloadResponses, ...errors([401, 403, 404]) },
+  responses: { ...downloadResponses, ...errorResponses([401, 403, 404]) },
 });
 
 const trackExport = createRoute({
@@ -138,7 +136,7 @@ const trackExport = createRoute({
   description: 'Unknown and revoked codes, codes of other cases and a termination without an export yet are 404; once the personal data is deleted (T6), 410.',
   security: [],
   request: { params: z.object({ code: z.string().openapi({ param: { name: 'code', in: 'path' } }) }), query: exportQuery },
-  responses: { ...downloadResponses, ...errors([404, 410]) },
+  responses: { ...downloadResponses, ...errorResponses([404, 410]) },
 });
 
 export function terminationRoutes(deps: ApiDeps) {

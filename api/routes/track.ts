@@ -20,7 +20,7 @@ import { actionBodySchema, actionNeedsInput, actionsByName, claimActionKey, idem
 import { requireRole } from '../auth';
 import { actOnCase, readCaseState } from '../case-workflows';
 import type { ApiDeps } from '../deps';
-import { ApiError, errorBodySchema } from '../errors';
+import { ApiError, errorResponses } from '../errors';
 import { newRouter } from '../router';
 import { bearer } from '../schemas';
 import { openClaim } from './claims';
@@ -32,7 +32,6 @@ import { openClaim } from './claims';
 export const isPublicTrackingRequest = (c: Context) => c.req.method !== 'DELETE' && c.req.path.startsWith('/v1/track/');
 
 const messagesShown = 200;
-const errors = (codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } }]));
 const notFound = () => new ApiError(404, 'not_found', 'no such tracking code');
 
 const codeParams = z.object({
@@ -76,7 +75,7 @@ const getTracked = createRoute({
     'Status, next step, expected completion, deadlines, the messages sent to this customer about this case, and the actions the user may take now. An unknown or revoked code is a 404, either way.',
   security: [],
   request: { params: codeParams },
-  responses: { 200: { description: 'The case as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errors([404]) },
+  responses: { 200: { description: 'The case as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errorResponses([404]) },
 });
 
 const revoke = createRoute({
@@ -87,7 +86,7 @@ const revoke = createRoute({
   security: bearer,
   middleware: [requireRole('agent', 'supervisor')] as const,
   request: { params: codeParams },
-  responses: { 200: { description: 'The revoked code (revoking again changes nothing)', content: { 'application/json': { schema: revokedSchema } } }, ...errors([401, 403, 404]) },
+  responses: { 200: { description: 'The revoked code (revoking again changes nothing)', content: { 'application/json': { schema: revokedSchema } } }, ...errorResponses([401, 403, 404]) },
 });
 
 const customerActionRoutes = Object.entries(actionsByName((rule) => rule.roles.includes('customer'))).map(([name, rules]) =>
@@ -104,7 +103,7 @@ const customerActionRoutes = Object.entries(actionsByName((rule) => rule.roles.i
       headers: idempotencyKeyHeader,
       body: { required: actionNeedsInput(rules), content: { 'application/json': { schema: actionBodySchema(name, rules) } } },
     },
-    responses: { 200: { description: 'The case after the action, as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errors([403, 404, 409, 422, 500]) },
+    responses: { 200: { description: 'The case after the action, as the user sees it', content: { 'application/json': { schema: trackedCaseSchema } } }, ...errorResponses([403, 404, 409, 422, 500]) },
   }),
 );
 
@@ -125,7 +124,7 @@ const otherAction = createRoute({
         .openapi({ param: { name: 'action', in: 'path' } }),
     }),
   },
-  responses: errors([403, 404]),
+  responses: errorResponses([403, 404]),
 });
 
 const claimFromTracking = createRoute({
@@ -145,7 +144,7 @@ const claimFromTracking = createRoute({
       description: 'The claim as the user sees it, and the code to follow it by',
       content: { 'application/json': { schema: z.object({ trackingCode: z.string(), claim: trackedCaseSchema }).openapi('TrackedClaim') } },
     },
-    ...errors([404, 409, 422]),
+    ...errorResponses([404, 409, 422]),
   },
 });
 
