@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRetentionSchedule, retentionScheduleId } from '../../api/retention-schedule';
 import { eventually } from '../support/eventually';
+import { putCustomer } from '../support/customers';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // Data-subject requests (D3), legal holds (D2) and the retention Schedule over HTTP against the real
@@ -20,22 +21,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pledge-data-requests-e2e-'));
   process.env.PLEDGE_DATA_DIR = dataDir;
   stack = await startStack({ postgres: 55480, temporal: 17280, temporalUi: 18280 }, taskQueue);
-  for (const id of ['dsr-e2e-access', 'dsr-e2e-correct', 'dsr-e2e-delete', 'dsr-e2e-trm', 'dsr-e2e-shred']) {
-    const created = await stack.call('PUT', `/v1/customers/${id}`, {
-      key: keys.agent,
-      body: {
-        name: 'Li Wei',
-        email: `${id}@example.com`,
-        channels: ['email', 'inbox'],
-        consents: { email: { granted: true, source: 'e2e signup' } },
-        locale: 'en',
-        plan: 'home-500m',
-        services: ['broadband'],
-        region: 'shanghai',
-      },
-    });
-    expect(created.status).toBe(201);
-  }
+  for (const id of ['dsr-e2e-access', 'dsr-e2e-correct', 'dsr-e2e-delete', 'dsr-e2e-trm', 'dsr-e2e-shred']) await putCustomer(stack.call, id);
 }, 240_000);
 
 afterAll(async () => {

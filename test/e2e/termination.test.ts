@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { days, hours } from '../support/durations';
 import { eventually } from '../support/eventually';
+import { putCustomer } from '../support/customers';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // Terminations over HTTP against the real stack (Temporal dev server, worker, Postgres, export
@@ -20,22 +21,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pledge-terminations-e2e-'));
   process.env.PLEDGE_DATA_DIR = dataDir;
   stack = await startStack({ postgres: 55470, temporal: 17270, temporalUi: 18270 }, 'pledge-terminations-e2e');
-  for (const id of ['trm-e2e-1', 'trm-e2e-2', 'trm-e2e-3']) {
-    const created = await stack.call('PUT', `/v1/customers/${id}`, {
-      key: keys.agent,
-      body: {
-        name: 'Li Wei',
-        email: `${id}@example.com`,
-        channels: ['email', 'inbox'],
-        consents: { email: { granted: true, source: 'e2e signup' } },
-        locale: 'en',
-        plan: 'home-500m',
-        services: ['broadband'],
-        region: 'shanghai',
-      },
-    });
-    expect(created.status).toBe(201);
-  }
+  for (const id of ['trm-e2e-1', 'trm-e2e-2', 'trm-e2e-3']) await putCustomer(stack.call, id);
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually';
+import { putCustomer } from '../support/customers';
 import { devKeys as keys, startStack, type RunningStack } from '../support/stack';
 
 // C8 over HTTP against the real stack: a user follows their complaint with the code from its messages.
@@ -20,20 +21,7 @@ const trackingLink = /Follow your case: http:\/\/127\.0\.0\.1:3000\/track\/([0-9
 const madeUp = 'abcdefghjkmnpqrstvwx';
 
 async function openComplaint(customerId: string, key: string): Promise<string> {
-  const customer = await call('PUT', `/v1/customers/${customerId}`, {
-    key: keys.agent,
-    body: {
-      name: 'Li Wei',
-      email: `${customerId}@example.com`,
-      channels: ['email', 'inbox'],
-      consents: { email: { granted: true, source: 'e2e signup' } },
-      locale: 'en',
-      plan: 'home-500m',
-      services: ['broadband'],
-      region: 'shanghai',
-    },
-  });
-  expect(customer.status).toBe(201);
+  await putCustomer(call, customerId);
   const opened = await call('POST', '/v1/complaints', {
     key: keys.agent,
     body: { customerId, channel: 'web', category: 'billing', summary: 'Charged twice' },
