@@ -7,22 +7,83 @@
  * table (its indexes and constraints) in a transaction that is rolled back, and the ratio. Asserts
  * only that every customer got exactly one of each.
  *
- *   npx tsx bench/incident-fanout.ts [--customers 100000]
+ *   npx tsx bench/incident-fanout.ts [--customers 100000] [--workers N] [--temporal-address host:port]
+ *
+ * --workers N runs the worker as N processes of their own (bench/lib/worker-process.ts, each with
+ * its outbox dispatcher) on the stack of bench/lib/stack.ts; those dispatchers have no SMTP
+ * transport, so e-mail rows settle as not sent and "delivered" counts the inbox rows.
+ * --temporal-address uses a Temporal server already running (scripts/toolchain/temporal-cluster.ts)
+ * instead of a dev server of its own (and implies --workers 1 when --workers is absent).
+ * bench/cluster.ts runs it both ways.
  */
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import type postgres from 'postgres';
 import { freePort } from '../scripts/toolchain/ports';
-import { devKeys, startStack } from '../test/support/stack';
+import { devKeys, startStack, type RunningStack } from '../test/support/stack';
+import { Teardown } from '../test/support/teardown';
 import { eventually, seedRegion } from '../test/support/incidents';
 import { cpuSecondsSince, cpuSnapshot } from './intake-report';
 import { loadAverage, writeResults } from './lib/report';
+import { startBenchStack } from './lib/stack';
 
-const { values } = parseArgs({ options: { customers: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { customers: { type: 'string', default: '100000' }, workers: { type: 'string' }, 'temporal-address': { type: 'string' } } });
 const customers = Number(values.customers);
+const temporalAddress = values['temporal-address'];
+/** 0: the worker and the dispatcher (with SMTP) in this process, on test/support/stack.ts. */
+const workerProcesses = values.workers !== undefined ? Number(values.workers) : temporalAddress ? 1 : 0;
 const loadBefore = loadAverage();
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const stack = await startStack({ postgres: await freePort(), temporal: await freePort(), temporalUi: await freePort() }, 'bench-fanout');
+
+/** What the bench uses of a stack, whichever way it was built. */
+interface FanoutStack {
+  db: { sql: postgres.Sql };
+  temporal: Client;
+  call: RunningStack['call'];
+  stop(): Promise<void>;
+}
+
+/** The worker in processes of their own, on bench/lib/stack.ts, optionally against a Temporal server already running. */
+async function startSplitStack(): Promise<FanoutStack> {
+  const teardown = new Teardown();
+  return teardown.unwindOnFailure(async () => {
+    const bench = await startBenchStack(teardown, {
+      name: 'fanout',
+      taskQueue: 'bench-fanout',
+      childWorker: {},
+      workers: workerProcesses,
+      ...(temporalAddress ? { temporalAddress } : {}),
+    });
+    return {
+      db: { sql: bench.sql },
+      temporal: bench.temporal,
+      async call(method, path, options = {}) {
+        const response = await fetch(bench.baseUrl + path, {
+          method,
+          headers: {
+            ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+            ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...options.headers,
+          },
+          body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+        });
+        const text = await response.text();
+        return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      },
+      stop: () => teardown.run(),
+    };
+  });
+}
+
+let stack: FanoutStack;
+if (workerProcesses > 0) {
+  stack = await startSplitStack(); // installs the SDK's runtime itself
+  console.log(`worker: ${workerProcesses} process(es) of its own; Temporal: ${temporalAddress ?? 'a dev server of its own (SQLite)'}; e-mail recorded as not sent (no SMTP transport there)`);
+} else {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  stack = await startStack({ postgres: await freePort(), temporal: await freePort(), temporalUi: await freePort() }, 'bench-fanout');
+}
 
 type Fanout = { kind: string; customers: number; pages: number; runs: number; durationMs: number; maxRunHistoryLength: number };
 const fanoutsOf = (state: { details: { fanouts: Fanout[] } }) => state.details.fanouts;
@@ -64,6 +125,7 @@ try {
   if (resolved.status !== 200) throw new Error(`resolve failed: ${resolved.status} ${JSON.stringify(resolved.body)}`);
   const final = await eventually(read, (state) => fanoutsOf(state).length === 2, 30 * 60_000, 500);
   const recoveryWallMs = Date.now() - started;
+  const recoveryQueuedAt = Date.now();
 
   // Delivered: the dispatcher (inbox; e-mail to the SMTP sink, two connections) has settled every row of the case.
   await eventually(
@@ -140,6 +202,10 @@ try {
   writeResults('incident-fanout', {
     loadBefore,
     customers,
+    workerProcesses,
+    temporalAddress: temporalAddress ?? null,
+    // When the phases went (ms since epoch), so a caller can line its own readings up with them.
+    windows: { noticeQueued: { from: noticeStartedAt, to: noticeStartedAt + noticeWallMs }, recoveryQueued: { from: recoveryStartedAt, to: recoveryQueuedAt } },
     noticeQueuedMs: noticeWallMs,
     noticeDeliveredMs: deliveredMs('notice'),
     noticeRows,

@@ -6,6 +6,11 @@
  * timings from sampled histories and the CPU of this process, Temporal and Postgres.
  *
  *   npx tsx bench/intake.ts [--count 300] [--levels 1,16,64] [--temporal-db sqlite|memory]
+ *                           [--workers N] [--temporal-address host:port]
+ * --workers N runs the worker (and its outbox dispatcher) as N processes of their own
+ * (bench/lib/worker-process.ts) on the task queue instead of in this process; --temporal-address
+ * uses a Temporal server already running (scripts/toolchain/temporal-cluster.ts) instead of a dev
+ * server of its own. bench/cluster.ts runs it both ways.
  */
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
@@ -36,14 +41,26 @@ import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
 import { caseStaticSummary, initialCaseSearchAttributes, searchAttributeRegistrations } from '../workflows/search-attributes';
 import { machineInfo } from './lib/report';
+import { startWorkerProcesses } from './lib/stack';
 import { cpuSecondsSince, cpuSnapshot, intakeTimeline, printRows, printTimelines, summarise, type Opened, type Row, type RunResult, type Timeline } from './intake-report';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '300' }, levels: { type: 'string', default: '1,16,64' }, 'temporal-db': { type: 'string', default: 'sqlite' } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '300' },
+    levels: { type: 'string', default: '1,16,64' },
+    'temporal-db': { type: 'string', default: 'sqlite' },
+    workers: { type: 'string', default: '0' },
+    'temporal-address': { type: 'string' },
+  },
+});
 const count = Number(values.count);
 const levels = values.levels.split(',').map(Number);
 const customers = 500;
 const taskQueue = 'bench-intake';
 const historySamples = 20;
+/** 0: the worker in this process. */
+const workerProcesses = Number(values.workers);
+const temporalAddress = values['temporal-address'];
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const teardown = new Teardown();
@@ -72,17 +89,19 @@ try {
   teardown.defer(() => rmSync(dir, { recursive: true, force: true }));
   const [temporalPort, uiPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
   const [devServer, database, bundle] = await allSettledOrThrow([
-    teardown.add(
-      startTemporalDevServer({
-        port: temporalPort,
-        uiPort,
-        namespace: 'default',
-        dbFilename: values['temporal-db'] === 'memory' ? undefined : join(dir, 'temporal.sqlite'),
-        searchAttributes: searchAttributeRegistrations,
-        logFile: join(dir, 'temporal.log'),
-      }),
-      (s) => s.stop(),
-    ),
+    temporalAddress
+      ? Promise.resolve({ address: temporalAddress })
+      : teardown.add(
+          startTemporalDevServer({
+            port: temporalPort,
+            uiPort,
+            namespace: 'default',
+            dbFilename: values['temporal-db'] === 'memory' ? undefined : join(dir, 'temporal.sqlite'),
+            searchAttributes: searchAttributeRegistrations,
+            logFile: join(dir, 'temporal.log'),
+          }),
+          (s) => s.stop(),
+        ),
     teardown.add(startEphemeralPostgres(postgresPort), (pg) => pg.stop()),
     bundleWorkflows(),
   ] as const);
@@ -92,15 +111,19 @@ try {
   const apiSql = await teardown.add(Promise.resolve(postgres(database.url, { onnotice: () => {} })), (sql) => sql.end());
   await seedRegion(apiSql, 'bench', 'bench-region', customers);
 
-  const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (c) => c.close());
-  const worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: workerSql, workflowBundle: bundle });
-  const workerRunning = worker.run();
-  teardown.defer(async () => {
-    worker.shutdown();
-    await workerRunning;
-  });
-  const dispatcher = createDispatcher({ sql: workerSql, transports: {}, log: () => {} });
-  await teardown.add(dispatcher.start(), () => dispatcher.stop());
+  if (workerProcesses > 0) {
+    await startWorkerProcesses(teardown, { count: workerProcesses, dir, bundleCode: bundle.code, temporalAddress: devServer.address, databaseUrl: database.url, taskQueue });
+  } else {
+    const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (c) => c.close());
+    const worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: workerSql, workflowBundle: bundle });
+    const workerRunning = worker.run();
+    teardown.defer(async () => {
+      worker.shutdown();
+      await workerRunning;
+    });
+    const dispatcher = createDispatcher({ sql: workerSql, transports: {}, log: () => {} });
+    await teardown.add(dispatcher.start(), () => dispatcher.stop());
+  }
 
   const connection = await teardown.add(Connection.connect({ address: devServer.address }), (c) => c.close());
   const temporal = new Client({ connection, dataConverter: pledgeDataConverter(payloadCodecFromEnv()) });
@@ -197,19 +220,24 @@ try {
 
   const rows: Row[] = [];
   const samples: Record<string, Opened[]> = {};
+  /** When each run went (ms since epoch, until every case was recorded), so a caller can line its own readings up with it. */
+  const windows: Array<{ mode: string; concurrency: number; from: number; to: number }> = [];
   for (const concurrency of levels) {
     for (const [mode, open] of [
       ['api', viaApi],
       ['raw', raw],
     ] as const) {
+      const from = Date.now();
       const result = await run(open, concurrency, count);
+      windows.push({ mode, concurrency, from, to: Date.now() });
       rows.push(summarise(mode, concurrency, result));
       const step = Math.max(1, Math.floor(result.opened.length / historySamples));
       samples[`${mode} c=${concurrency}`] = result.opened.filter((o, i) => o.ok && i % step === 0).slice(0, historySamples);
     }
   }
 
-  printRows(rows, values['temporal-db']);
+  printRows(rows, temporalAddress ? `none; Temporal is the server at ${temporalAddress}` : values['temporal-db']);
+  if (workerProcesses > 0) console.log(`the worker ran as ${workerProcesses} process(es) of its own; their CPU is in the bench column, and a server at --temporal-address is in others`);
   const at16 = (mode: string) => rows.find((r) => r.mode === mode && r.concurrency === 16);
   if (at16('api') && at16('raw')) console.log(`api/raw throughput at concurrency 16: ${(at16('api')!.casesPerSecond / at16('raw')!.casesPerSecond).toFixed(2)}`);
 
@@ -220,7 +248,27 @@ try {
   const loadAfter = loadavg();
   console.log(`\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   const file = join(tmpdir(), `pledge-bench-intake-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: machineInfo(), count, levels, temporalDb: values['temporal-db'], customers, loadBefore, loadAfter, rows, timelines }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine: machineInfo(),
+        count,
+        levels,
+        temporalDb: temporalAddress ? null : values['temporal-db'],
+        temporalAddress: temporalAddress ?? null,
+        workerProcesses,
+        customers,
+        loadBefore,
+        loadAfter,
+        rows,
+        windows,
+        timelines,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`results: ${file}`);
 } catch (error) {
   if (!aborted) throw error; // an abort breaks the run on purpose; its own reason is already printed

@@ -95,3 +95,133 @@ export function childProcesses(): string[] {
     .filter((proc) => proc.ppid === process.pid && proc.comm !== 'esbuild')
     .map((proc) => `${proc.pid} (${proc.comm})`);
 }
+
+/** A process as CpuTimeline sees it. */
+export interface SampledProcess {
+  pid: number;
+  comm: string;
+  /** Its command line, arguments joined by spaces. */
+  cmdline: string;
+}
+
+interface TimelineSample {
+  at: number;
+  /** Cumulative CPU-seconds per group since the timeline started. */
+  groups: Record<string, number>;
+  machineBusy: number;
+}
+
+/**
+ * The CPU of every process below this one, read from /proc every `intervalMs` and summed per group
+ * (`classify` names a process's group from it and its ancestors below this process, the first
+ * being this process's child). Each process counts its own utime + stime while it runs, so
+ * processes that exit are not counted twice through their parent (at most `intervalMs` of a
+ * process that exits is missed). `between` gives CPU-seconds per group and of the whole machine
+ * between two times; `leftovers` the processes seen that are still running, orphans included.
+ */
+export class CpuTimeline {
+  private readonly samples: TimelineSample[] = [];
+  private readonly known = new Map<string, { pid: number; ticks: number; comm: string; cmdline: string }>();
+  private readonly totals: Record<string, number> = {};
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly classify: (proc: SampledProcess, ancestors: SampledProcess[]) => string,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.sample();
+  }
+
+  sample(): void {
+    const first = this.samples.length === 0;
+    const procs = new Map<number, { ppid: number; comm: string; ticks: number; key: string; zombie: boolean }>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const fields = stat.slice(close + 2).split(' ');
+        procs.set(Number(entry), {
+          ppid: Number(fields[1]),
+          comm: stat.slice(stat.indexOf('(') + 1, close),
+          ticks: Number(fields[11]) + Number(fields[12]),
+          key: `${entry}:${fields[19]}`, // pid and start time: a reused pid is another process
+          zombie: fields[0] === 'Z',
+        });
+      } catch {
+        // exited while we read
+      }
+    }
+    const described = (pid: number): SampledProcess => {
+      const proc = procs.get(pid)!;
+      let known = this.known.get(proc.key);
+      if (!known || known.comm !== proc.comm) {
+        // First sight, or it has exec'd since (a fork shows its parent's name until then).
+        let cmdline = '';
+        try {
+          cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        } catch {
+          // gone
+        }
+        known = { pid, ticks: known?.ticks ?? (first ? proc.ticks : 0), comm: proc.comm, cmdline };
+        this.known.set(proc.key, known);
+      }
+      return { pid, comm: known.comm, cmdline: known.cmdline };
+    };
+    for (const [pid, proc] of procs) {
+      if (proc.zombie) continue;
+      // Its ancestors below this process, nearest last; not below this process: skip.
+      const chain: number[] = [];
+      let up = proc.ppid;
+      while (up !== process.pid && procs.has(up) && chain.length < 64) {
+        chain.unshift(up);
+        up = procs.get(up)!.ppid;
+      }
+      if (up !== process.pid) continue;
+      const self = described(pid);
+      const known = this.known.get(proc.key)!;
+      const group = this.classify(self, chain.map(described));
+      this.totals[group] = (this.totals[group] ?? 0) + (proc.ticks - known.ticks) / ticksPerSecond;
+      known.ticks = proc.ticks;
+    }
+    this.samples.push({ at: Date.now(), groups: { ...this.totals }, machineBusy: machineBusySeconds() });
+  }
+
+  /** CPU-seconds per group, and busy seconds of the machine, between the samples nearest outside [from, to] (ms since epoch). */
+  between(from: number, to: number): { seconds: number; groups: Record<string, number>; machineBusy: number } {
+    if (this.samples.length === 0) return { seconds: 0, groups: {}, machineBusy: 0 };
+    let start = this.samples[0]!;
+    for (const sample of this.samples) if (sample.at <= from) start = sample;
+    const end = this.samples.find((s) => s.at >= to) ?? this.samples.at(-1)!;
+    const groups: Record<string, number> = {};
+    for (const [group, seconds] of Object.entries(end.groups)) {
+      const delta = seconds - (start.groups[group] ?? 0);
+      if (delta > 0) groups[group] = Math.round(delta * 100) / 100;
+    }
+    return { seconds: (end.at - start.at) / 1000, groups, machineBusy: Math.round((end.machineBusy - start.machineBusy) * 100) / 100 };
+  }
+
+  /** Processes it has seen that are still running (not zombies), wherever they now hang in the tree. */
+  leftovers(): Array<{ pid: number; ppid: number; comm: string }> {
+    const left: Array<{ pid: number; ppid: number; comm: string }> = [];
+    for (const [key, proc] of this.known) {
+      try {
+        const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (`${proc.pid}:${fields[19]}` === key && fields[0] !== 'Z') left.push({ pid: proc.pid, ppid: Number(fields[1]), comm: proc.comm });
+      } catch {
+        // gone
+      }
+    }
+    return left;
+  }
+}

@@ -1,8 +1,10 @@
 /**
  * A stack of its own for one bench run, as bench/intake.ts builds it: the Temporal dev server on a
  * SQLite file, an embedded Postgres (migrated), the Pledge worker with the outbox dispatcher, and
- * the API over HTTP on loopback, every port free-picked. The worker runs in this process, or in a
- * child process of its own (bench/lib/worker-process.ts) so its memory can be read apart.
+ * the API over HTTP on loopback, every port free-picked. The worker runs in this process, or in
+ * child processes of their own (bench/lib/worker-process.ts, one or several on the same task queue)
+ * so their memory can be read apart. With `temporalAddress` the stack uses a Temporal server that
+ * is already running (scripts/toolchain/temporal-cluster.ts) instead of a dev server of its own.
  */
 import { serve } from '@hono/node-server';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
@@ -40,6 +42,10 @@ export interface BenchStackOptions {
   policyFile?: string;
   /** The worker in a child process of its own (as in production), with this workflow cache size (the SDK's default when absent); in this process when absent. */
   childWorker?: { maxCachedWorkflows?: number };
+  /** With `childWorker`: how many worker processes poll the task queue (1 when absent), each with its own outbox dispatcher. */
+  workers?: number;
+  /** A Temporal server already running, namespace `default` with Pledge's search attributes (scripts/toolchain/temporal-cluster.ts); a dev server of its own when absent. */
+  temporalAddress?: string;
   /** Around the API's Temporal client, e.g. to time its calls. */
   clientInterceptors?: WorkflowClientInterceptor[];
   /** Client connections of the API's and the worker's Postgres pools (postgres.js default 10). */
@@ -65,10 +71,18 @@ export interface BenchStack {
   baseUrl: string;
   policies: DeploymentPolicies;
   /** The worker's process and its workflow cache size, when it runs apart; `memory()` is its last report of where its memory is. */
-  worker?: { pid: number; maxCachedWorkflows: number; memory(): WorkerMemory | undefined };
+  worker?: WorkerProcessInfo;
+  /** Every worker process, when they run apart (`worker` is the first). */
+  workers?: WorkerProcessInfo[];
   /** Where the API's request log lines went (one JSON line per request, with durationMs); flush before reading. */
   requestLogFile: string;
   flushRequestLog(): void;
+}
+
+export interface WorkerProcessInfo {
+  pid: number;
+  maxCachedWorkflows: number;
+  memory(): WorkerMemory | undefined;
 }
 
 let runtimeInstalled = false;
@@ -82,17 +96,19 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
   teardown.defer(() => rmSync(dir, { recursive: true, force: true }));
   const [temporalPort, uiPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
   const [devServer, database, bundle] = await allSettledOrThrow([
-    teardown.add(
-      startTemporalDevServer({
-        port: temporalPort,
-        uiPort,
-        namespace: 'default',
-        dbFilename: join(dir, 'temporal.sqlite'),
-        searchAttributes: searchAttributeRegistrations,
-        logFile: join(dir, 'temporal.log'),
-      }),
-      (s) => s.stop(),
-    ),
+    options.temporalAddress
+      ? Promise.resolve({ address: options.temporalAddress })
+      : teardown.add(
+          startTemporalDevServer({
+            port: temporalPort,
+            uiPort,
+            namespace: 'default',
+            dbFilename: join(dir, 'temporal.sqlite'),
+            searchAttributes: searchAttributeRegistrations,
+            logFile: join(dir, 'temporal.log'),
+          }),
+          (s) => s.stop(),
+        ),
     teardown.add(startEphemeralPostgres(postgresPort), (pg) => pg.stop()),
     bundleWorkflows(),
   ] as const);
@@ -102,21 +118,17 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
   const policies = loadPolicies(env);
   const payloadCodec = payloadCodecFromEnv();
 
-  let workerInfo: BenchStack['worker'];
+  let workerInfos: WorkerProcessInfo[] | undefined;
   if (options.childWorker) {
-    const codePath = join(dir, 'workflow-bundle.js');
-    writeFileSync(codePath, bundle.code);
-    const child = await teardown.add(
-      startWorkerProcess({
-        TEMPORAL_ADDRESS: devServer.address,
-        DATABASE_URL: database.url,
-        TASK_QUEUE: options.taskQueue,
-        WORKFLOW_BUNDLE: codePath,
-        ...(options.childWorker.maxCachedWorkflows === undefined ? {} : { MAX_CACHED_WORKFLOWS: String(options.childWorker.maxCachedWorkflows) }),
-      }),
-      ({ child }) => stopWorkerProcess(child),
-    );
-    workerInfo = { pid: child.child.pid!, maxCachedWorkflows: child.maxCachedWorkflows, memory: child.memory };
+    workerInfos = await startWorkerProcesses(teardown, {
+      count: options.workers ?? 1,
+      dir,
+      bundleCode: bundle.code,
+      temporalAddress: devServer.address,
+      databaseUrl: database.url,
+      taskQueue: options.taskQueue,
+      ...(options.childWorker.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.childWorker.maxCachedWorkflows }),
+    });
   } else {
     // Two pools, as the worker and the API each have their own in production (worker/main.ts, api/server.ts).
     const workerSql = await teardown.add(Promise.resolve(postgres(database.url, pool)), (sql) => sql.end());
@@ -154,7 +166,7 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
     temporal,
     baseUrl,
     policies,
-    ...(workerInfo ? { worker: workerInfo } : {}),
+    ...(workerInfos ? { worker: workerInfos[0]!, workers: workerInfos } : {}),
     requestLogFile,
     flushRequestLog: () => destination.flushSync(),
   };
@@ -162,7 +174,28 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
 
 const workerScript = new URL('./worker-process.ts', import.meta.url).pathname;
 
-/** Starts bench/lib/worker-process.ts and waits for its READY line. */
+/**
+ * `count` worker processes (bench/lib/worker-process.ts) on one task queue, started together, each
+ * stopped by `teardown`; the workflow bundle is written once to `dir` for all of them.
+ */
+export async function startWorkerProcesses(
+  teardown: Teardown,
+  options: { count: number; dir: string; bundleCode: string; temporalAddress: string; databaseUrl: string; taskQueue: string; maxCachedWorkflows?: number },
+): Promise<WorkerProcessInfo[]> {
+  const codePath = join(options.dir, 'workflow-bundle.js');
+  writeFileSync(codePath, options.bundleCode);
+  const env = {
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    DATABASE_URL: options.databaseUrl,
+    TASK_QUEUE: options.taskQueue,
+    WORKFLOW_BUNDLE: codePath,
+    ...(options.maxCachedWorkflows === undefined ? {} : { MAX_CACHED_WORKFLOWS: String(options.maxCachedWorkflows) }),
+  };
+  const started = await allSettledOrThrow(Array.from({ length: options.count }, () => teardown.add(startWorkerProcess(env), ({ child }) => stopWorkerProcess(child))));
+  return started.map(({ child, maxCachedWorkflows, memory }) => ({ pid: child.pid!, maxCachedWorkflows, memory }));
+}
+
+/** Starts bench/lib/worker-process.ts and waits for its READY line (2 minutes: several may start at once on a busy machine). */
 async function startWorkerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; maxCachedWorkflows: number; memory(): WorkerMemory | undefined }> {
   const child = spawn(process.execPath, ['--import', 'tsx', workerScript], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
@@ -179,7 +212,7 @@ async function startWorkerProcess(env: Record<string, string>): Promise<{ child:
     } else console.log(`[worker] ${line}`);
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the worker process did not report READY within 60 s')), 60_000);
+    const timer = setTimeout(() => reject(new Error('the worker process did not report READY within 120 s')), 120_000);
     child.once('exit', (code, signal) => reject(new Error(`the worker process exited before READY (${code ?? signal})`)));
     ready = () => {
       clearTimeout(timer);

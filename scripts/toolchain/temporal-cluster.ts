@@ -34,10 +34,14 @@ export interface ClusterOptions {
   namespace: string;
   /** Where the Postgres cluster, the server's config and its log live. */
   dir: string;
+  /** The server's dynamic config file; deploy/temporal/dynamicconfig/pledge.yaml (the compose stack's) when absent. */
+  dynamicConfigFile?: string;
 }
 
 export interface RunningCluster {
   address: string;
+  /** The server's process (all services in one). */
+  pid: number;
   postgres: RunningPostgres;
   stop(): Promise<void>;
 }
@@ -60,7 +64,8 @@ export async function ensureServerBinaries(log: (line: string) => void = console
 
 export async function startTemporalCluster(options: ClusterOptions): Promise<RunningCluster> {
   const { server, sqlTool } = await ensureServerBinaries();
-  for (const offset of [0, 1, 2, 6]) await assertPortFree(options.port + offset, 'the Temporal cluster');
+  // gRPC and membership ports of frontend, history, matching and worker (serverConfig).
+  for (const offset of [0, 1, 2, 6, 100, 101, 102, 106]) await assertPortFree(options.port + offset, 'the Temporal cluster');
   mkdirSync(options.dir, { recursive: true });
   const postgres = await startPostgres({ clusterDir: join(options.dir, 'postgres'), port: options.postgresPort, database: 'pledge' });
   try {
@@ -77,7 +82,10 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
-        await Promise.race([exited, delay(15_000).then(() => child.kill('SIGKILL'))]);
+        // The timer is cleared once the server exits, so it does not hold the caller's process open for 15 s.
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(kill);
       }
       await postgres.stop();
     };
@@ -87,7 +95,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Run
       await stop();
       throw error;
     }
-    return { address, postgres, stop };
+    return { address, pid: child.pid!, postgres, stop };
   } catch (error) {
     await postgres.stop();
     throw error;
@@ -173,7 +181,7 @@ clusterMetadata:
 dcRedirectionPolicy:
   policy: noop
 dynamicConfigClient:
-  filepath: ${join(repoRoot, 'deploy/temporal/dynamicconfig/pledge.yaml')}
+  filepath: ${options.dynamicConfigFile ?? join(repoRoot, 'deploy/temporal/dynamicconfig/pledge.yaml')}
   pollInterval: 10s
 `;
 }
