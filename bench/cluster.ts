@@ -15,7 +15,7 @@
  *                             --port 7633 --timeout-minutes 10 --dynamic-config file.yaml]
  * --dynamic-config: the cluster's dynamic config (deploy/temporal/dynamicconfig/pledge.yaml when absent).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../scripts/toolchain/ports';
 import { startTemporalCluster, temporalServerVersion, type RunningCluster } from '../scripts/toolchain/temporal-cluster';
 import { CpuTimeline, type SampledProcess } from './lib/processes';
+import { runBenchChild } from './lib/bench-child';
 import { loadAverage, printTable, writeResults } from './lib/report';
 import { runBench } from './lib/stack';
 
@@ -135,43 +136,6 @@ interface Outcome {
   cpu?: Record<string, CpuShare>;
 }
 
-/** One bench in a process of its own, its output passed through; the result file from its `results:` line. */
-function runChild(bench: Bench, extraArgs: string[], onChild: (child: ChildProcess | undefined) => void): Promise<Omit<Outcome, 'result' | 'cpu'>> {
-  const startedAt = performance.now();
-  const args = [...bench.args, ...extraArgs];
-  console.log(`\n--- ${bench.name}: npx tsx ${bench.script} ${args.join(' ')}`);
-  return new Promise((resolve, reject) => {
-    // LOG_LEVEL: the API in the bench process logs every request on stdout otherwise.
-    const child = spawn(process.execPath, ['--import', 'tsx', bench.script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
-    onChild(child);
-    let resultFile: string | undefined;
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) if (line.startsWith('results: ')) resultFile = line.slice('results: '.length).trim();
-    });
-    // A bench that hangs (a contended machine, a server that stopped answering) is stopped, and counts as failed.
-    let timedOut = false;
-    let kill: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      console.error(`${bench.name} did not finish within ${values['timeout-minutes']} minutes: stopping it`);
-      child.kill('SIGTERM');
-      kill = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(kill);
-      onChild(undefined);
-      resolve({ code: code ?? (signal ? 1 : 0), timedOut, wallMs: Math.round(performance.now() - startedAt), ...(resultFile ? { resultFile } : {}) });
-    });
-  });
-}
-
 function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -231,7 +195,7 @@ await runBench(async (teardown) => {
         console.log(`Temporal ${temporalServerVersion} on Postgres, ${shards} history shards, at ${cluster.running.address}: up in ${Date.now() - clusterStart} ms`);
         extraArgs.push('--temporal-address', cluster.running.address);
       }
-      const outcome: Outcome = await runChild(bench, extraArgs, (running) => (child = running));
+      const outcome: Outcome = await runBenchChild({ ...bench, args: [...bench.args, ...extraArgs], env: { LOG_LEVEL: 'warn' } }, { timeoutMs, onChild: (running) => (child = running) });
       if (outcome.code !== 0 && cluster) {
         const log = join(cluster.dir, 'temporal-server.log');
         if (existsSync(log)) console.error(`last lines of the Temporal server's log:\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);

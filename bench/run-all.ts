@@ -6,9 +6,10 @@
  *
  *   npm run bench [-- --fanout-customers 20000 --delivery-customers 20000 --complaints 5000 --only storm,capacity]
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runBenchChild } from './lib/bench-child';
 import { loadAverage, printTable, writeResults } from './lib/report';
 
 const { values } = parseArgs({
@@ -87,27 +88,9 @@ const benches: Bench[] = [
   },
 ];
 
-/** Runs one bench with its output shown as it comes; the path from its `results:` line. */
-function run(bench: Bench): Promise<{ code: number; resultFile?: string; ms: number }> {
-  const startedAt = performance.now();
-  return new Promise((resolve, reject) => {
-    console.log(`\n=== ${bench.name}: npx tsx ${bench.script} ${bench.args.join(' ')}`);
-    const child = spawn(process.execPath, ['--import', 'tsx', bench.script, ...bench.args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...bench.env } });
-    let resultFile: string | undefined;
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) if (line.startsWith('results: ')) resultFile = line.slice('results: '.length).trim();
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), ...(resultFile ? { resultFile } : {}), ms: performance.now() - startedAt }));
-    // Ctrl-C reaches the child from the terminal too; a kill of this process is passed on.
-    process.once('SIGTERM', () => child.kill('SIGTERM'));
-  });
-}
+/** Ctrl-C reaches the child from the terminal too; a kill of this process is passed on. */
+let running: ChildProcess | undefined;
+process.once('SIGTERM', () => running?.kill('SIGTERM'));
 
 const loadBefore = loadAverage();
 const selected = values.only ? benches.filter((bench) => values.only!.split(',').includes(bench.name)) : benches;
@@ -115,9 +98,9 @@ const results: Record<string, unknown> = {};
 const rows: Array<[string, string, string]> = [];
 let failed = 0;
 for (const bench of selected) {
-  const outcome = await run(bench);
+  const outcome = await runBenchChild(bench, { onChild: (child) => (running = child) });
   const result = outcome.resultFile ? (JSON.parse(readFileSync(outcome.resultFile, 'utf8')) as Record<string, unknown>) : undefined;
-  results[bench.name] = { exitCode: outcome.code, wallMs: Math.round(outcome.ms), resultFile: outcome.resultFile ?? null, result: result ?? null };
+  results[bench.name] = { exitCode: outcome.code, wallMs: outcome.wallMs, resultFile: outcome.resultFile ?? null, result: result ?? null };
   if (outcome.code !== 0) failed++;
   let figures: Array<[string, string]>;
   try {
