@@ -19,11 +19,13 @@
  * Defaults: 5,000 complaints rather than 20,000, as a full run must stay near 8 minutes on this
  * 2-core machine: complaints open at 15–30/s here (some 45 ms of CPU each over the worker,
  * Temporal and Postgres), so 20,000 take 11–22 minutes; with the defaults a run takes about 11,
- * 5 of them waiting for the deadlines. Cache 300: a cached complaint holds some 2.4 MiB of V8 heap
- * in the worker's workflow thread (its own instance of the bundle's modules, domain/'s zod schemas
- * foremost), so 300 keep ~0.7 GiB live; 2,000 would need ~4.7 GiB, beyond the thread's heap limit.
+ * 5 of them waiting for the deadlines. The workflow cache is the worker's own default
+ * (PLEDGE_MAX_CACHED_WORKFLOWS, config/index.ts) unless --cache: a cached complaint holds some
+ * 2.4 MiB of V8 heap in the worker's workflow thread (its own instance of the bundle's modules, zod
+ * and domain/'s schemas foremost). --worker-heap-mib caps the worker's V8 heaps (--max-old-space-size):
+ * without it the workflow thread may grow to ~4 GiB of mostly garbage before it collects.
  *
- *   npx tsx bench/capacity.ts [--complaints 5000] [--due 2000] [--due-minutes 5] [--cache 300] [--concurrency 32] [--reads 400]
+ *   npx tsx bench/capacity.ts [--complaints 5000] [--due 2000] [--due-minutes 5] [--cache N] [--worker-heap-mib N] [--concurrency 32] [--reads 400]
  */
 // First: api/ loads @hono/zod-openapi, which must extend zod before domain/ builds its schemas.
 import { runBench, startBenchStack } from './lib/stack';
@@ -51,7 +53,8 @@ const { values } = parseArgs({
     complaints: { type: 'string', default: '5000' },
     due: { type: 'string', default: '2000' },
     'due-minutes': { type: 'string', default: '5' },
-    cache: { type: 'string', default: '300' },
+    cache: { type: 'string' },
+    'worker-heap-mib': { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     reads: { type: 'string', default: '400' },
     'read-concurrency': { type: 'string', default: '8' },
@@ -60,7 +63,8 @@ const { values } = parseArgs({
 const complaints = Number(values.complaints);
 const due = Math.min(Number(values.due), complaints);
 const dueMinutes = Number(values['due-minutes']);
-const maxCachedWorkflows = Number(values.cache);
+const maxCachedWorkflows = values.cache === undefined ? undefined : Number(values.cache);
+const workerHeapMiB = values['worker-heap-mib'] === undefined ? undefined : Number(values['worker-heap-mib']);
 const concurrency = Number(values.concurrency);
 const reads = Number(values.reads);
 const readConcurrency = Number(values['read-concurrency']);
@@ -77,10 +81,12 @@ await runBench(async (teardown) => {
   const policyFile = join(tmpdir(), `pledge-bench-capacity-policy-${process.pid}.json`);
   writeFileSync(policyFile, JSON.stringify({ complaintSla: { version: `complaint-sla/bench-p1-${dueMinutes}m`, firstResponseMinutes: { P1: dueMinutes, P2: 24 * 60, P3: 24 * 60, P4: 24 * 60 } } }));
   teardown.defer(() => rmSync(policyFile, { force: true }));
-  const stack = await startBenchStack(teardown, { name: 'capacity', taskQueue, policyFile, childWorker: { maxCachedWorkflows } });
+  // The worker process inherits this process's environment.
+  if (workerHeapMiB !== undefined) process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--max-old-space-size=${workerHeapMiB}`].filter(Boolean).join(' ');
+  const stack = await startBenchStack(teardown, { name: 'capacity', taskQueue, policyFile, childWorker: maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows } });
   const { sql, temporal, policies } = stack;
   const worker = stack.worker!;
-  console.log(`worker pid ${worker.pid}, maxCachedWorkflows ${worker.maxCachedWorkflows}; rss at start ${rssMiB(worker.pid)} MiB`);
+  console.log(`worker pid ${worker.pid}, maxCachedWorkflows ${worker.maxCachedWorkflows}, V8 heap limit ${workerHeapMiB ? `${workerHeapMiB} MiB` : 'default'}; rss at start ${rssMiB(worker.pid)} MiB`);
   await seedRegion(sql, 'cap', 'cap-region', customers);
 
   // Worker memory, every second, with how many complaints were open then.
@@ -316,7 +322,9 @@ await runBench(async (teardown) => {
 
   const [openCount] = await sql<{ n: number }[]>`select count(*)::int as n from cases where type = 'complaint' and status not in ('closed')`;
   const cores = (seconds: number) => (seconds / (burstMs / 1000)).toFixed(2);
-  console.log(`\nB4 capacity: ${complaints} open complaints (${openCount!.n} open in the read model), worker cache ${worker.maxCachedWorkflows} workflows, in its own process`);
+  console.log(
+    `\nB4 capacity: ${complaints} open complaints (${openCount!.n} open in the read model), worker cache ${worker.maxCachedWorkflows} workflows, in its own process, V8 heap limit ${workerHeapMiB ? `${workerHeapMiB} MiB` : 'default'}`,
+  );
   printTable(
     ['figure', 'value', 'aim'],
     [
@@ -368,6 +376,7 @@ await runBench(async (teardown) => {
     due,
     dueMinutes,
     maxCachedWorkflows: worker.maxCachedWorkflows,
+    workerHeapMiB: workerHeapMiB ?? null,
     opening: {
       backlog: { count: complaints - due, startedMs: Math.round(background.startedMs), recordedMs: Math.round(background.recordedMs) },
       due: { count: due, recordedMs: Math.round(dueOnes.recordedMs) },

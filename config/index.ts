@@ -39,6 +39,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long the API lets requests in flight, and the worker its tasks, finish after SIGTERM. */
   PLEDGE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * B4 (issue 15): workflows the worker keeps in memory between their tasks (0: none). A cached case
+   * holds ~2.4 MiB of V8 heap, 2.3 MiB of it its own instance of the bundle's modules (zod and every
+   * case type's schemas); one not cached is replayed when it next wakes (~20 ms of CPU more). 200
+   * keep ~0.5 GiB live, which leaves room for replays in a worker run with --max-old-space-size=768
+   * (1.07 GiB resident at peak with 2,000 open complaints and 1,000 deadlines in one minute). The
+   * SDK's own default, from the heap limit (~2,300 at Node's 4 GiB), would need ~5.5 GiB. Without
+   * a heap cap the workflow thread grows to gigabytes of garbage before it collects, whatever this is.
+   */
+  PLEDGE_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
   /** A file the worker touches while it polls, for a container health check (docker-compose.yml). */
   PLEDGE_WORKER_HEARTBEAT_FILE: z.string().optional(),
   /** TLS and authentication to Temporal (config/temporal-connection.ts; README "Security and operations"). */

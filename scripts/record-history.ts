@@ -32,7 +32,7 @@ import { bundleWorkflows, createTimeSkippingEnv } from '../test/support/temporal
 import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
 import { alertsSignal } from '../workflows/incident-messages';
-import { actUpdate, calendarUpdatedSignal, stateQuery } from '../workflows/protocol';
+import { actUpdate, calendarUpdatedSignal, openedUpdate, stateQuery } from '../workflows/protocol';
 import { repoRoot } from './toolchain/paths';
 
 const taskQueue = 'record-history';
@@ -570,6 +570,47 @@ async function retentionScenario(env: TestWorkflowEnvironment, db: TestDatabase)
   await save('retentionPurge-two-pages-one-held', await purge.fetchHistory());
 }
 
+/**
+ * Issue 15 (B4): a P1 complaint whose first response breaches 3 s after its warning while the
+ * warning takes 3.5 s to record (a slow database): the breach is recorded at once, not after the
+ * runtime's 60-s back-off (patch case-runtime-due-wake-ups-at-once); then acknowledged and withdrawn.
+ */
+async function wakeUpScenario(env: TestWorkflowEnvironment, db: TestDatabase, caseId: string, file: string): Promise<void> {
+  await seedCustomer(db.sql, { id: 'cust-history', locale: 'en' });
+  await db.sql.unsafe(`
+    create or replace function pledge_record_slow_warning() returns trigger language plpgsql as $$
+    begin
+      if new.type = 'sla.warned' and new.case_id = '${caseId}' then perform pg_sleep(3.5); end if;
+      return new;
+    end $$;
+    drop trigger if exists pledge_record_slow_warning on case_events;
+    create trigger pledge_record_slow_warning before insert on case_events for each row execute function pledge_record_slow_warning();`);
+  try {
+    const policy = {
+      ...defaultComplaintSlaPolicy,
+      version: 'complaint-sla/history-close-warning',
+      firstResponseMinutes: { ...defaultComplaintSlaPolicy.firstResponseMinutes, P1: 1 },
+      warnAtFraction: 0.95,
+    };
+    const input = { ...complaintInput(caseId, testCalendar(await env.currentTimeMs())), priority: 'P1' as const, policy };
+    const handle = await env.client.workflow.start('complaint', { taskQueue, workflowId: caseWorkflowId('complaint', caseId), args: [input] });
+    const opened = await handle.executeUpdate(openedUpdate);
+    const warnAt = Date.parse(opened.deadlines.find((entry) => entry.name === 'firstResponse')!.warnAt!);
+    await env.sleep(warnAt + 10 - (await env.currentTimeMs()));
+    const recorded = async (type: string) => (await db.sql`select 1 from case_events where case_id = ${caseId} and type = ${type}`).length > 0;
+    for (let polls = 0; !(await recorded('sla.warned')) && polls < 200; polls++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await env.sleep(2 * 60_000); // past a back-off, had there been one
+    for (let polls = 0; !(await recorded('sla.breached')) && polls < 200; polls++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const due = new Date((await env.currentTimeMs()) + 3 * 24 * 3600_000).toISOString();
+    await act(handle, 'acknowledge', { message: 'Sorry for the wait, the card is blocked', problem: 'A card used by someone else', steps: 'We block and replace the card', expectedCompletionAt: due });
+    await act(handle, 'withdraw', { reason: 'The bank sorted it out' });
+    await handle.result();
+    await save(file, await handle.fetchHistory());
+  } finally {
+    await db.sql.unsafe('drop trigger if exists pledge_record_slow_warning on case_events');
+  }
+}
+
 const scenarios = {
   complaint: { record: complaintScenario, files: ['complaint-breached-then-closed', 'complaint-paused-disputed-reopened-autoclosed', 'complaint-raced-actions-calendar-withdrawn'] },
   incident: { record: incidentScenario, files: ['incident-alert-auto-notice-resolved-reviewed', 'incidentFanout-recovery-first-run', 'incidentFanout-recovery-last-run'] },
@@ -584,6 +625,16 @@ const scenarios = {
   termination: { record: terminationScenario, files: ['termination-provider-export-held-deleted', 'termination-withdrawn'] },
   'data-request': { record: dataRequestScenario, files: ['dataRequest-access-verified-late-escalated', 'dataRequest-deletion-deferred-then-deleted'] },
   retention: { record: retentionScenario, files: ['retentionPurge-two-pages-one-held'] },
+  'wake-up': {
+    record: (env: TestWorkflowEnvironment, db: TestDatabase) => wakeUpScenario(env, db, 'CMP-2026-000006', 'complaint-breach-due-while-warning-recorded'),
+    files: ['complaint-breach-due-while-warning-recorded'],
+  },
+  // The same life recorded once on the runtime before the patch (its 60-s back-off), so the replay
+  // test shows such runs still replay; today's code would record the patched life, so never again.
+  'wake-up-before-patch': {
+    record: (env: TestWorkflowEnvironment, db: TestDatabase) => wakeUpScenario(env, db, 'CMP-2026-000007', 'complaint-breach-backed-off-before-patch'),
+    files: ['complaint-breach-backed-off-before-patch'],
+  },
 };
 const [env, db, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDatabase(55449), bundleWorkflows()]);
 try {

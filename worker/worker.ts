@@ -3,6 +3,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type postgres from 'postgres';
 import { createActivities } from '../activities';
 import { payloadCodecFromEnv, pledgeDataConverter } from '../codec/data-converter';
+import { readEnv } from '../config';
 
 export const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
 
@@ -17,6 +18,8 @@ export async function createPledgeWorker(options: {
   payloadCodec?: PayloadCodec;
   /** After shutdown is requested, how long activities in flight may finish before they are cancelled. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** B4: workflows kept in memory between their tasks; the deployment's PLEDGE_MAX_CACHED_WORKFLOWS (config/index.ts) unless given. */
+  maxCachedWorkflows?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -24,6 +27,7 @@ export async function createPledgeWorker(options: {
     taskQueue: options.taskQueue,
     activities: createActivities({ sql: options.sql }),
     dataConverter: pledgeDataConverter(options.payloadCodec ?? payloadCodecFromEnv()),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? readEnv().PLEDGE_MAX_CACHED_WORKFLOWS,
     ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });

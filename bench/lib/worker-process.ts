@@ -1,18 +1,17 @@
 /**
  * The Pledge worker and outbox dispatcher in a process of their own, as worker/main.ts runs them,
  * so a bench can read the worker's resident memory and CPU apart from the API and the load. The
- * workflow cache size is set here (createPledgeWorker has no option for it yet): everything else
- * is what createPledgeWorker builds.
+ * worker is createPledgeWorker's, on the bench's bundle; its workflow cache is MAX_CACHED_WORKFLOWS
+ * when set, else the deployment's default (PLEDGE_MAX_CACHED_WORKFLOWS, config/index.ts).
  *
  *   node --import tsx bench/lib/worker-process.ts
  *   env: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, WORKFLOW_BUNDLE (a bundle's code file), MAX_CACHED_WORKFLOWS (optional)
  * Prints READY once polling. SIGTERM drains and exits; so does its stdin closing (the bench is gone).
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import postgres from 'postgres';
-import { createActivities } from '../../activities';
-import { payloadCodecFromEnv, pledgeDataConverter } from '../../codec/data-converter';
 import { createDispatcher } from '../../notifications';
+import { createPledgeWorker } from '../../worker/worker';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -31,16 +30,15 @@ Runtime.install({
 });
 const sql = postgres(required('DATABASE_URL'), { onnotice: () => {} });
 const connection = await NativeConnection.connect({ address: required('TEMPORAL_ADDRESS') });
-const worker = await Worker.create({
+const worker = await createPledgeWorker({
   connection,
   namespace: 'default',
   taskQueue: required('TASK_QUEUE'),
-  activities: createActivities({ sql }),
-  dataConverter: pledgeDataConverter(payloadCodecFromEnv()),
+  sql,
   workflowBundle: { codePath: required('WORKFLOW_BUNDLE') },
   ...(process.env.MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.MAX_CACHED_WORKFLOWS) } : {}),
 });
-// What the worker runs with, for the bench to print (the SDK computes the default cache size from the heap limit).
+// What the worker runs with, for the bench to print.
 console.log(`CACHE ${worker.options.maxCachedWorkflows}`);
 const dispatcher = createDispatcher({ sql, transports: {}, log: () => {} });
 await dispatcher.start();

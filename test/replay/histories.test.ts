@@ -27,6 +27,11 @@ describe('recorded workflow histories replay on the current code', () => {
     expect(workflowTypes.filter((type) => !recorded.has(type))).toEqual([]);
   });
 
+  it('has the runtime patches recorded both ways', () => {
+    // case-runtime-due-wake-ups-at-once (issue 15): a run from before the patch (a 60-s back-off) and one after (its marker).
+    expect(histories).toEqual(expect.arrayContaining(['complaint-breach-backed-off-before-patch.json', 'complaint-breach-due-while-warning-recorded.json']));
+  });
+
   it.each(histories)('%s', async (name) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(historiesDir, name), 'utf8')));
     expect(history.events?.length).toBeGreaterThan(10);
