@@ -2,7 +2,8 @@
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import protos from '@temporalio/proto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { allProcesses } from './lib/processes';
 import { percentile } from './lib/report';
 
 export interface Opened {
@@ -29,19 +30,7 @@ interface CpuSnapshot {
  * carry the CPU of backends that have already exited.
  */
 export function cpuSnapshot(): CpuSnapshot {
-  const procs = new Map<number, { ppid: number; comm: string; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-      procs.set(Number(entry), { ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, close), ticks });
-    } catch {
-      // exited while we read
-    }
-  }
+  const procs = new Map(allProcesses().map((proc) => [proc.pid, proc]));
   const childTicks: Record<Group, number> = { bench: 0, temporal: 0, postgres: 0 };
   for (const [pid, proc] of procs) {
     let top = pid;

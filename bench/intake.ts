@@ -14,7 +14,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,18 +30,16 @@ import { migrate } from '../db/migrate';
 import { caseWorkflowId, formatCaseId } from '../domain/case-types';
 import { classifyComplaintPriority } from '../domain/complaint';
 import { calendarForYears } from '../domain/working-calendar';
-import { createDispatcher } from '../notifications';
 import { freePort } from '../scripts/toolchain/ports';
 import { startEphemeralPostgres } from '../scripts/toolchain/postgres';
 import { startTemporalDevServer } from '../scripts/toolchain/temporal-dev-server';
 import { seedRegion } from '../test/support/incidents';
 import { allSettledOrThrow, Teardown } from '../test/support/teardown';
 import { bundleWorkflows } from '../test/support/temporal';
-import { createPledgeWorker } from '../worker/worker';
 import type { ComplaintInput } from '../workflows/complaint';
 import { caseStaticSummary, initialCaseSearchAttributes, searchAttributeRegistrations } from '../workflows/search-attributes';
 import { machineInfo } from './lib/report';
-import { startWorkerProcesses } from './lib/stack';
+import { startInProcessWorker, startWorkerProcesses } from './lib/stack';
 import { cpuSecondsSince, cpuSnapshot, intakeTimeline, printRows, printTimelines, summarise, type Opened, type Row, type RunResult, type Timeline } from './intake-report';
 
 const { values } = parseArgs({
@@ -114,15 +112,7 @@ try {
   if (workerProcesses > 0) {
     await startWorkerProcesses(teardown, { count: workerProcesses, dir, bundleCode: bundle.code, temporalAddress: devServer.address, databaseUrl: database.url, taskQueue });
   } else {
-    const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (c) => c.close());
-    const worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue, sql: workerSql, workflowBundle: bundle });
-    const workerRunning = worker.run();
-    teardown.defer(async () => {
-      worker.shutdown();
-      await workerRunning;
-    });
-    const dispatcher = createDispatcher({ sql: workerSql, transports: {}, log: () => {} });
-    await teardown.add(dispatcher.start(), () => dispatcher.stop());
+    await startInProcessWorker(teardown, { address: devServer.address, taskQueue, sql: workerSql, bundle });
   }
 
   const connection = await teardown.add(Connection.connect({ address: devServer.address }), (c) => c.close());

@@ -3,12 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 
-interface ProcStat {
+/** One process as /proc/<pid>/stat describes it (proc(5)). */
+export interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
+  zombie: boolean;
+  /** utime + stime: its own CPU. */
+  ownTicks: number;
   /** utime + stime + cutime + cstime: its own CPU and that of children it has reaped. */
   ticks: number;
+  /** With the pid, names the process: a reused pid is another process. */
+  startTime: string;
 }
 
 function readStat(pid: number | string): ProcStat | undefined {
@@ -16,14 +22,23 @@ function readStat(pid: number | string): ProcStat | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-    return { pid: Number(pid), ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, close), ticks };
+    const ownTicks = Number(fields[11]) + Number(fields[12]);
+    return {
+      pid: Number(pid),
+      ppid: Number(fields[1]),
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      zombie: fields[0] === 'Z',
+      ownTicks,
+      ticks: ownTicks + Number(fields[13]) + Number(fields[14]),
+      startTime: fields[19]!,
+    };
   } catch {
     return undefined; // exited while we read
   }
 }
 
-function allProcesses(): ProcStat[] {
+/** Every process on the machine now. */
+export function allProcesses(): ProcStat[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map((entry) => readStat(entry))
@@ -143,24 +158,7 @@ export class CpuTimeline {
 
   sample(): void {
     const first = this.samples.length === 0;
-    const procs = new Map<number, { ppid: number; comm: string; ticks: number; key: string; zombie: boolean }>();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const fields = stat.slice(close + 2).split(' ');
-        procs.set(Number(entry), {
-          ppid: Number(fields[1]),
-          comm: stat.slice(stat.indexOf('(') + 1, close),
-          ticks: Number(fields[11]) + Number(fields[12]),
-          key: `${entry}:${fields[19]}`, // pid and start time: a reused pid is another process
-          zombie: fields[0] === 'Z',
-        });
-      } catch {
-        // exited while we read
-      }
-    }
+    const procs = new Map(allProcesses().map((proc) => [proc.pid, { ...proc, ticks: proc.ownTicks, key: `${proc.pid}:${proc.startTime}` }]));
     const described = (pid: number): SampledProcess => {
       const proc = procs.get(pid)!;
       let known = this.known.get(proc.key);

@@ -8,6 +8,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,15 +133,7 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
   } else {
     // Two pools, as the worker and the API each have their own in production (worker/main.ts, api/server.ts).
     const workerSql = await teardown.add(Promise.resolve(postgres(database.url, pool)), (sql) => sql.end());
-    const workerConnection = await teardown.add(NativeConnection.connect({ address: devServer.address }), (c) => c.close());
-    const worker = await createPledgeWorker({ connection: workerConnection, namespace: 'default', taskQueue: options.taskQueue, sql: workerSql, workflowBundle: bundle, payloadCodec });
-    const workerRunning = worker.run();
-    teardown.defer(async () => {
-      worker.shutdown();
-      await workerRunning;
-    });
-    const dispatcher = createDispatcher({ sql: workerSql, transports: {}, log: () => {} });
-    await teardown.add(dispatcher.start(), () => dispatcher.stop());
+    await startInProcessWorker(teardown, { address: devServer.address, taskQueue: options.taskQueue, sql: workerSql, bundle, payloadCodec });
   }
 
   const sql = await teardown.add(Promise.resolve(postgres(database.url, pool)), (s) => s.end());
@@ -178,6 +171,29 @@ const workerScript = new URL('./worker-process.ts', import.meta.url).pathname;
  * `count` worker processes (bench/lib/worker-process.ts) on one task queue, started together, each
  * stopped by `teardown`; the workflow bundle is written once to `dir` for all of them.
  */
+/** A worker and its outbox dispatcher (no transports: e-mail and SMS settle as not sent) in this process, stopped by `teardown`. */
+export async function startInProcessWorker(
+  teardown: Teardown,
+  options: { address: string; taskQueue: string; sql: postgres.Sql; bundle: Parameters<typeof createPledgeWorker>[0]['workflowBundle']; payloadCodec?: PayloadCodec },
+): Promise<void> {
+  const connection = await teardown.add(NativeConnection.connect({ address: options.address }), (c) => c.close());
+  const worker = await createPledgeWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    sql: options.sql,
+    workflowBundle: options.bundle,
+    ...(options.payloadCodec ? { payloadCodec: options.payloadCodec } : {}),
+  });
+  const running = worker.run();
+  teardown.defer(async () => {
+    worker.shutdown();
+    await running;
+  });
+  const dispatcher = createDispatcher({ sql: options.sql, transports: {}, log: () => {} });
+  await teardown.add(dispatcher.start(), () => dispatcher.stop());
+}
+
 export async function startWorkerProcesses(
   teardown: Teardown,
   options: { count: number; dir: string; bundleCode: string; temporalAddress: string; databaseUrl: string; taskQueue: string; maxCachedWorkflows?: number },
