@@ -22,7 +22,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type postgres from 'postgres';
 import { freePort } from '../scripts/toolchain/ports';
-import { devKeys, startStack, type RunningStack } from '../test/support/stack';
+import { callJson, devKeys, startStack, type RunningStack } from '../test/support/stack';
 import { Teardown } from '../test/support/teardown';
 import { eventually, seedRegion } from '../test/support/incidents';
 import { cpuSecondsSince, cpuSnapshot } from './intake-report';
@@ -58,19 +58,7 @@ async function startSplitStack(): Promise<FanoutStack> {
     return {
       db: { sql: bench.sql },
       temporal: bench.temporal,
-      async call(method, path, options = {}) {
-        const response = await fetch(bench.baseUrl + path, {
-          method,
-          headers: {
-            ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-            ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...options.headers,
-          },
-          body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-        });
-        const text = await response.text();
-        return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-      },
+      call: callJson(bench.baseUrl),
       stop: () => teardown.run(),
     };
   });

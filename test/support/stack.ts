@@ -27,6 +27,23 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/** Calls the API at `baseUrl` as a client would: a Bearer key, a JSON body, the JSON answer parsed. */
+export function callJson(baseUrl: string): RunningStack['call'] {
+  return async (method, path, options = {}) => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
 /** The whole stack as ops staff and monitoring meet it: real Temporal dev server, real worker, real Postgres, the API over HTTP. */
 export async function startStack(ports: { postgres: number; temporal: number; temporalUi: number }, taskQueue: string, options: { payloadCodec?: PayloadCodec } = {}): Promise<RunningStack> {
   // D5: the worker, the client and the API's codec endpoint share one codec (the development key unless given).
@@ -70,19 +87,7 @@ function runningStack(db: TestDatabase, temporal: Client, baseUrl: string, mails
     temporal,
     baseUrl,
     mails,
-    async call(method, path, options = {}) {
-      const response = await fetch(baseUrl + path, {
-        method,
-        headers: {
-          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-        body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-    },
+    call: callJson(baseUrl),
     stop,
   };
 }
