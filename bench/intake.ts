@@ -15,7 +15,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,20 +26,15 @@ import { createApp } from '../api/app';
 import { payloadCodecFromEnv, pledgeDataConverter } from '../codec/data-converter';
 import { devApiKeys, loadPolicies, parseApiKeys, readEnv } from '../config';
 import { loadWorkingCalendar } from '../config/calendar';
-import { migrate } from '../db/migrate';
 import { caseWorkflowId, formatCaseId } from '../domain/case-types';
 import { classifyComplaintPriority } from '../domain/complaint';
 import { calendarForYears } from '../domain/working-calendar';
-import { freePort } from '../scripts/toolchain/ports';
-import { startEphemeralPostgres } from '../scripts/toolchain/postgres';
-import { startTemporalDevServer } from '../scripts/toolchain/temporal-dev-server';
 import { seedRegion } from '../test/support/incidents';
-import { allSettledOrThrow, Teardown } from '../test/support/teardown';
-import { bundleWorkflows } from '../test/support/temporal';
+import { Teardown } from '../test/support/teardown';
 import type { ComplaintInput } from '../workflows/complaint';
-import { caseStaticSummary, initialCaseSearchAttributes, searchAttributeRegistrations } from '../workflows/search-attributes';
+import { caseStaticSummary, initialCaseSearchAttributes } from '../workflows/search-attributes';
 import { machineInfo } from './lib/report';
-import { startInProcessWorker, startWorkerProcesses } from './lib/stack';
+import { startBenchServers, startInProcessWorker, startWorkerProcesses } from './lib/stack';
 import { cpuSecondsSince, cpuSnapshot, intakeTimeline, printRows, printTimelines, summarise, type Opened, type Row, type RunResult, type Timeline } from './intake-report';
 
 const { values } = parseArgs({
@@ -83,27 +78,11 @@ for (const failure of ['unhandledRejection', 'uncaughtException'] as const) {
 const loadBefore = loadavg();
 
 try {
-  const dir = mkdtempSync(join(tmpdir(), 'pledge-bench-intake-'));
-  teardown.defer(() => rmSync(dir, { recursive: true, force: true }));
-  const [temporalPort, uiPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
-  const [devServer, database, bundle] = await allSettledOrThrow([
-    temporalAddress
-      ? Promise.resolve({ address: temporalAddress })
-      : teardown.add(
-          startTemporalDevServer({
-            port: temporalPort,
-            uiPort,
-            namespace: 'default',
-            dbFilename: values['temporal-db'] === 'memory' ? undefined : join(dir, 'temporal.sqlite'),
-            searchAttributes: searchAttributeRegistrations,
-            logFile: join(dir, 'temporal.log'),
-          }),
-          (s) => s.stop(),
-        ),
-    teardown.add(startEphemeralPostgres(postgresPort), (pg) => pg.stop()),
-    bundleWorkflows(),
-  ] as const);
-  await migrate(database.url);
+  const { dir, devServer, database, bundle } = await startBenchServers(teardown, {
+    name: 'intake',
+    ...(temporalAddress ? { temporalAddress } : {}),
+    temporalDb: values['temporal-db'] === 'memory' ? 'memory' : 'file',
+  });
   // Two pools, as the worker and the API each have their own in production (worker/main.ts, api/server.ts).
   const workerSql = await teardown.add(Promise.resolve(postgres(database.url, { onnotice: () => {} })), (sql) => sql.end());
   const apiSql = await teardown.add(Promise.resolve(postgres(database.url, { onnotice: () => {} })), (sql) => sql.end());

@@ -76,11 +76,20 @@ export const unkeyedCipher: CustomerCipher = {
 };
 
 /** `data` with the listed top-level fields sealed. */
-export function sealFields<T extends Record<string, unknown>>(cipher: CustomerCipher, data: T, fields: ReadonlySet<string>): T {
+export function sealFields<T extends object>(cipher: CustomerCipher, data: T, fields: ReadonlySet<string>): T {
+  return mapFields(cipher, data, fields, (value) => cipher.seal(value));
+}
+
+/** `row` with the listed top-level fields opened (a row read from a table, its other values as they are). */
+export function openFields<T extends object>(cipher: CustomerCipher, row: T, fields: ReadonlySet<string>): T {
+  return mapFields(cipher, row, fields, (value) => cipher.open(value));
+}
+
+function mapFields<T extends object>(cipher: CustomerCipher, data: T, fields: ReadonlySet<string>, map: (value: unknown) => unknown): T {
   if (cipher.state === 'unkeyed') return data;
-  const sealed: Record<string, unknown> = { ...data };
-  for (const field of Object.keys(sealed)) if (fields.has(field)) sealed[field] = cipher.seal(sealed[field]);
-  return sealed as T;
+  const mapped = { ...data } as Record<string, unknown>;
+  for (const field of Object.keys(mapped)) if (fields.has(field)) mapped[field] = map(mapped[field]);
+  return mapped as T;
 }
 
 /** `value` with every sealed string inside it (at any depth) opened. */

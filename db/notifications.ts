@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { CustomerCipher } from '../codec/customer-data-keys';
+import { openFields, sealFields } from '../codec/customer-data-keys';
 import { withTrackingLine } from '../domain/notification-templates';
 import type { TrackedMessageRow } from '../domain/tracking';
 import { personalNotificationFields } from '../domain/personal-data';
@@ -77,7 +77,7 @@ async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<n
     rows.flatMap((row) => (row.customerId === null ? [] : [row.customerId])),
   );
   const records = rows
-    .map((row) => sealedRow(cipherOf(row.customerId), row))
+    .map((row) => sealFields(cipherOf(row.customerId), row, personalNotificationFields))
     .map((row) => ({
       idempotency_key: row.idempotencyKey,
       customer_id: row.customerId,
@@ -106,21 +106,13 @@ async function insertRows(sql: Sql, rows: readonly NotificationRow[]): Promise<n
   return inserted.length;
 }
 
-function sealedRow(cipher: CustomerCipher, row: NotificationRow): NotificationRow {
-  if (cipher.state === 'unkeyed') return row;
-  return { ...row, ...Object.fromEntries(personalNotificationFields.map((field) => [field, cipher.seal(row[field])])) };
-}
-
 /** Rows as read, with the sealed fields opened for whoever the rows belong to. */
-async function opened<T extends { customer_id: string | null }>(sql: Sql, rows: T[], fields: ReadonlyArray<keyof T & string>): Promise<T[]> {
+async function opened<T extends { customer_id: string | null }>(sql: Sql, rows: T[]): Promise<T[]> {
   const cipherOf = await loadCustomerCiphers(
     sql,
     rows.flatMap((row) => (row.customer_id === null ? [] : [row.customer_id])),
   );
-  return rows.map((row) => {
-    const cipher = cipherOf(row.customer_id);
-    return cipher.state === 'unkeyed' ? row : { ...row, ...Object.fromEntries(fields.map((field) => [field, cipher.open(row[field])])) };
-  });
+  return rows.map((row) => openFields(cipherOf(row.customer_id), row, personalNotificationFields));
 }
 
 /** How many of these keys are queued, whichever call queued them. */
@@ -198,7 +190,7 @@ export async function claimNotifications(sql: Sql, options: ClaimOptions): Promi
     from chosen
     where n.id = chosen.id
     returning n.id, n.idempotency_key, n.customer_id, n.channel, n.recipient, n.subject, n.body, n.template, n.case_id, n.staff_role, n.priority, n.attempts, n.created_at`;
-  return opened(sql, claimed, personalNotificationFields as unknown as Array<keyof ClaimedNotification & string>);
+  return opened(sql, claimed);
 }
 
 export type DeliveryStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'not-sent';
@@ -406,7 +398,7 @@ export async function listCustomerNotifications(sql: Sql, customerId: string, op
     where customer_id = ${customerId} ${options.channel ? sql`and channel = ${options.channel}` : sql``}
     order by created_at desc, id desc
     limit ${options.limit}`;
-  return (await opened(sql, rows, ['subject', 'body'])).map((row) => ({
+  return (await opened(sql, rows)).map((row) => ({
     id: Number(row.id),
     caseId: row.case_id,
     channel: row.channel,
@@ -432,7 +424,7 @@ export async function listCaseNotificationsForCustomer(sql: Sql, input: { caseId
     where customer_id = ${input.customerId} and case_id = ${input.caseId}
     order by created_at desc, id desc
     limit ${input.limit}`;
-  return (await opened(sql, rows, ['subject', 'body'])).map((row) => ({
+  return (await opened(sql, rows)).map((row) => ({
     messageKey: row.message_key,
     channel: row.channel,
     status: row.status,

@@ -30,4 +30,4 @@ export const personalEventFields: ReadonlySet<string> = new Set([
 export const personalCustomerFields = ['name', 'email', 'phone'] as const;
 
 /** The notification columns sealed for messages to a customer (staff pages are not a customer's data). */
-export const personalNotificationFields = ['subject', 'body', 'recipient'] as const;
+export const personalNotificationFields: ReadonlySet<string> = new Set(['subject', 'body', 'recipient']);

@@ -6,6 +6,7 @@ import { event, joinSteps, noStep, type ActionRequest, type CaseContext, type Ca
 import type { CaseState } from '../domain/case-state';
 import type { StepEvent } from '../domain/messages';
 import { fireDueEvents, nextEventAcrossMs } from '../domain/sla-clock';
+import { WakeWatch } from '../domain/wake-watch';
 import type { WorkingCalendar } from '../domain/working-calendar';
 import { CasePublisher } from './case-publisher';
 import { Lock } from './lock';
@@ -57,15 +58,6 @@ const defaultMaxHistoryEvents = 8_000;
  * recorded before it replay their 60-s back-off timers unchanged.
  */
 export const dueWakeUpsAtOncePatch = 'case-runtime-due-wake-ups-at-once';
-
-/** Passes in a row at one instant the loop makes before it backs off anyway: a rule that keeps moving its own wake-up cannot spin it. */
-const maxPassesAtOneInstant = 10;
-
-/** When the loop last looked at a kind of wake-up, and when that kind next fell due right after. */
-interface Looked {
-  atMs: number;
-  nextAtMs: number | undefined;
-}
 
 /**
  * The case runtime: what every case type shares. Handlers are registered before the first await;
@@ -219,16 +211,14 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     }
   }
 
-  let clocksLooked: Looked = { atMs: -Infinity, nextAtMs: undefined };
-  let wakeLooked: Looked = { atMs: -Infinity, nextAtMs: undefined };
-  let passesAtOneInstant = { atMs: Number.NaN, count: 0 };
+  const wakeWatch = new WakeWatch();
 
   /** Warnings and breaches due now. */
   function clocksDue(draft: State, ctx: CaseContext): Step<Effect> {
     const clockSteps = Object.values(draft.clocks)
       .flatMap((clock) => fireDueEvents(clock, ctx.nowMs))
       .map((clockEvent) => def.onClock(draft, clockEvent, ctx));
-    clocksLooked = { atMs: ctx.nowMs, nextAtMs: nextEventAcrossMs(Object.values(draft.clocks)) };
+    wakeWatch.lookedAt('clocks', ctx.nowMs, nextEventAcrossMs(Object.values(draft.clocks)));
     return joinSteps(...clockSteps);
   }
 
@@ -236,31 +226,16 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
   function wakeDue(draft: State, ctx: CaseContext): Step<Effect> {
     const wakeAt = def.nextWakeAtMs?.(draft);
     const step = def.onWake && wakeAt !== undefined && ctx.nowMs >= wakeAt ? def.onWake(draft, ctx) : noStep;
-    wakeLooked = { atMs: ctx.nowMs, nextAtMs: def.nextWakeAtMs?.(draft) };
+    wakeWatch.lookedAt('wake', ctx.nowMs, def.nextWakeAtMs?.(draft));
     return step;
   }
 
-  /**
-   * A wake-up due now that the loop has not looked at: it fell due after the loop last looked
-   * (while a step was being recorded or the lock was held), or something moved it since. One the
-   * loop looked at and left is the type's to explain (the back-off below).
-   */
-  const dueSinceLooked = (): boolean => {
-    const nowMs = Date.now();
-    const unseen = (atMs: number | undefined, looked: Looked) => atMs !== undefined && atMs <= nowMs && (atMs > looked.atMs || atMs !== looked.nextAtMs);
-    return unseen(nextEventAcrossMs(Object.values(state.clocks)), clocksLooked) || unseen(def.nextWakeAtMs?.(state), wakeLooked);
-  };
+  /** When the clocks and the type's own wake-ups next fall due. */
+  const nextWakeUps = () => ({ clocks: nextEventAcrossMs(Object.values(state.clocks)), wake: def.nextWakeAtMs?.(state) });
 
   const nextWakeAtMs = (): number | undefined => {
-    const times = [nextEventAcrossMs(Object.values(state.clocks)), def.nextWakeAtMs?.(state)].filter((time): time is number => time !== undefined);
+    const times = Object.values(nextWakeUps()).filter((time): time is number => time !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
-  };
-
-  /** Counts a pass that starts at once; false once too many have at one instant (no time passed: nothing was recorded). */
-  const againAtOnce = (): boolean => {
-    const nowMs = Date.now();
-    passesAtOneInstant = passesAtOneInstant.atMs === nowMs ? { atMs: nowMs, count: passesAtOneInstant.count + 1 } : { atMs: nowMs, count: 1 };
-    return passesAtOneInstant.count <= maxPassesAtOneInstant;
   };
 
   const backgroundIdle = () => background.length === 0 && !backgroundRunning;
@@ -301,7 +276,7 @@ export async function runCase<Input, State extends CaseStateBase, Effect = never
     const woken = () => revision !== seenRevision || inbox.length > 0;
     if (wakeAt === undefined) await condition(woken);
     else if (wakeAt > Date.now()) await condition(woken, wakeAt - Date.now());
-    else if (dueSinceLooked() && againAtOnce() && patched(dueWakeUpsAtOncePatch)) continue;
+    else if (wakeWatch.dueUnseen(Date.now(), nextWakeUps()) && wakeWatch.againAtOnce(Date.now()) && patched(dueWakeUpsAtOncePatch)) continue;
     else {
       // A wake-up the type looked at and did not act on: never spin; look again in a minute or on the next change.
       log.warn('case wake-up due but not acted on', { workflowId, wakeAt: new Date(wakeAt).toISOString() });

@@ -88,11 +88,12 @@ export interface WorkerProcessInfo {
 
 let runtimeInstalled = false;
 
-export async function startBenchStack(teardown: Teardown, options: BenchStackOptions): Promise<BenchStack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+/**
+ * What every bench stands on, each in a temporary directory removed by `teardown`: a Temporal dev
+ * server (unless `temporalAddress` names one already running; its history in SQLite there, or in
+ * memory), a migrated Postgres of its own, and the workflow bundle.
+ */
+export async function startBenchServers(teardown: Teardown, options: { name: string; temporalAddress?: string; temporalDb?: 'file' | 'memory' }) {
   const dir = mkdtempSync(join(tmpdir(), `pledge-bench-${options.name}-`));
   teardown.defer(() => rmSync(dir, { recursive: true, force: true }));
   const [temporalPort, uiPort, postgresPort] = [await freePort(), await freePort(), await freePort()];
@@ -104,7 +105,7 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
             port: temporalPort,
             uiPort,
             namespace: 'default',
-            dbFilename: join(dir, 'temporal.sqlite'),
+            dbFilename: options.temporalDb === 'memory' ? undefined : join(dir, 'temporal.sqlite'),
             searchAttributes: searchAttributeRegistrations,
             logFile: join(dir, 'temporal.log'),
           }),
@@ -114,6 +115,15 @@ export async function startBenchStack(teardown: Teardown, options: BenchStackOpt
     bundleWorkflows(),
   ] as const);
   await migrate(database.url);
+  return { dir, devServer, database, bundle };
+}
+
+export async function startBenchStack(teardown: Teardown, options: BenchStackOptions): Promise<BenchStack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const { dir, devServer, database, bundle } = await startBenchServers(teardown, { name: options.name, ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}) });
   const pool = { onnotice: () => {}, ...(options.poolSize ? { max: options.poolSize } : {}) };
   const env = readEnv({ PLEDGE_API_KEYS: devApiKeys, ...(options.policyFile ? { PLEDGE_POLICY_FILE: options.policyFile } : {}) });
   const policies = loadPolicies(env);
