@@ -72,8 +72,13 @@ echo "npm start stopped; nothing left running"
 
 say "npm test"
 started=$(now)
-npm test
+test_status=0
+npm test 2>&1 | tee "$private/npm-test.log" || test_status=$?
 echo "npm test took $(( $(now) - started )) s"
 left=$(leftovers)
-if [ -n "$left" ]; then echo "left running after npm test:"; echo "$left"; exit 1; fi
-echo "npm test finished; nothing left running"
+if [ -n "$left" ]; then echo "left running after npm test:"; echo "$left"; test_status=1; fi
+[ -z "$left" ] && echo "npm test finished; nothing left running"
+# The run's record reads the plain count, alone on the last line: npm test's own closing line.
+count=$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed$' "$private/npm-test.log" | tail -1)
+echo "${count:-tests: 0 passed, 0 failed}"
+exit "$test_status"

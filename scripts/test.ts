@@ -5,10 +5,12 @@
  * are named, killed, and fail the run.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { killProcessGroup, processGroupMembers } from './lib/process-group';
 import { ensureToolchain } from './toolchain/ensure';
-import { repoRoot } from './toolchain/paths';
+import { dataDir, repoRoot } from './toolchain/paths';
 
 const timeLimitMinutes = Number(process.env.PLEDGE_TEST_TIME_LIMIT_MINUTES ?? 30);
 
@@ -19,7 +21,13 @@ try {
   process.exit(1);
 }
 
-const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...process.argv.slice(2)], { cwd: repoRoot, stdio: 'inherit', detached: true });
+// Vitest's JSON report gives the counts of the closing line; screenshots and other test output live beside it.
+const outputDir = join(dataDir, 'test-output');
+const reportPath = join(outputDir, 'vitest.json');
+mkdirSync(outputDir, { recursive: true });
+rmSync(reportPath, { force: true });
+const vitestArgs = ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportPath}`, ...process.argv.slice(2)];
+const vitest = spawn(process.execPath, vitestArgs, { cwd: repoRoot, stdio: 'inherit', detached: true });
 const groupId = vitest.pid!;
 let verdict: string | undefined;
 const forward = (signal: NodeJS.Signals) => () => {
@@ -53,4 +61,21 @@ if (leftovers.length > 0) {
   console.error(`npm test: the tests left ${leftovers.length} process(es) running, now killed:\n${leftovers.map((member) => `  ${member.pid} ${member.command}`).join('\n')}`);
 }
 if (verdict) console.error(`npm test: ${verdict}`);
-process.exit(exitCode !== 0 || verdict || leftovers.length > 0 ? exitCode || 1 : 0);
+const { passed, failed } = countTests(reportPath);
+if (passed === 0) console.error('npm test: no test passed (none ran, or vitest wrote no report)');
+// The run's record reads this plain line, alone and last (vitest's own summary is not read).
+console.log(`tests: ${passed} passed, ${failed} failed`);
+const failedRun = exitCode !== 0 || verdict !== undefined || leftovers.length > 0 || failed > 0 || passed === 0;
+process.exit(failedRun ? exitCode || 1 : 0);
+
+/** Passed and failed tests from vitest's JSON report; a file that failed to load counts as one failed test. */
+function countTests(path: string): { passed: number; failed: number } {
+  if (!existsSync(path)) return { passed: 0, failed: 0 };
+  const report = JSON.parse(readFileSync(path, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    testResults: Array<{ status: string; assertionResults: unknown[] }>;
+  };
+  const filesThatNeverRan = report.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0).length;
+  return { passed: report.numPassedTests, failed: report.numFailedTests + filesThatNeverRan };
+}
